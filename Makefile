@@ -1,0 +1,35 @@
+# slpkit: two commands do everything.
+#   make run   -> create .venv if missing, execute every notebook in smoke mode, write runs/<...>/REPORT.md
+#   make test  -> create .venv if missing, run the test suite (which also executes every notebook in smoke mode)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+MODE   ?= smoke
+# 2 pytest workers x 1 torch thread each fits CI's 2 cores without oversubscription.
+WORKERS ?= 2
+
+.PHONY: env run test bench clean
+
+env: $(VENV)/.installed
+
+# CPU torch first (the local wheel here; elsewhere see README for the CPU wheel index),
+# then slpkit with its dev extra. torch's range in pyproject is already satisfied, so no
+# CUDA build is pulled. torchvision is never installed (it breaks torch here).
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@! $(BIN)/python -m pip list 2>/dev/null | grep -iE '^(torchvision|nvidia-)' || (echo "CUDA/torchvision packages crept in: see README" && false)
+	touch $@
+
+run: env
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/slpkit run --mode $(MODE)
+
+test: env
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist load -q
+
+bench: env
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf runs .cache .pytest_cache

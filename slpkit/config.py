@@ -1,0 +1,131 @@
+"""Run configuration shared by every notebook and trainer.
+
+One seeding path (:func:`seed_everything`), one way to pick a device, one way to
+write a ``results.json``. Stage-specific configs are dataclasses with ``smoke()``
+and ``full()`` presets (see :class:`Preset`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+Mode = Literal["smoke", "full"]
+MODES: tuple[str, ...] = ("smoke", "full")
+
+
+def check_mode(mode: str) -> Mode:
+    """Return ``mode`` if it is ``'smoke'`` or ``'full'``, else raise a clear error."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: use 'smoke' (CPU, minutes) or 'full' (GPU, reproduces a table)")
+    return mode  # type: ignore[return-value]
+
+
+def seed_everything(seed: int, deterministic: bool = False) -> int:
+    """Seed python, numpy and torch (CPU and CUDA) from one integer.
+
+    Lightning's own ``seed_everything`` is called too so its dataloader workers
+    derive their seeds from the same value.
+    """
+    import lightning.pytorch as pl
+
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    pl.seed_everything(seed, workers=True, verbose=False)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    return seed
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``'auto'`` -> CUDA when available, else CPU; anything else is passed to torch."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but CUDA is not available: pass device='cpu' or 'auto'")
+    return dev
+
+
+def accelerator_for(device: str = "auto") -> str:
+    """Lightning ``accelerator`` string for a slpkit device string."""
+    return "gpu" if resolve_device(device).type == "cuda" else "cpu"
+
+
+def _jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return _jsonable(dataclasses.asdict(obj))
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu().tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def write_results(output_dir: str | os.PathLike, results: dict[str, Any], name: str = "results.json") -> Path:
+    """Write a notebook's measured results as JSON (the report and tests read it).
+
+    Convention: ``{"notebook": str, "mode": str, "seed": int, "tables": [Table...], ...}``
+    where a table is ``{"title", "columns", "rows", "paper_rows", "note"}`` (see
+    :func:`slpkit.notebook.report.table`).
+    """
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(json.dumps(_jsonable(results), indent=2, ensure_ascii=False))
+    return path
+
+
+@dataclasses.dataclass
+class Preset:
+    """Base for stage configs: subclasses define ``smoke()`` and ``full()`` classmethods."""
+
+    @classmethod
+    def smoke(cls):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @classmethod
+    def full(cls):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @classmethod
+    def for_mode(cls, mode: str, **overrides):
+        cfg = cls.smoke() if check_mode(mode) == "smoke" else cls.full()
+        return dataclasses.replace(cfg, **overrides) if overrides else cfg
+
+
+def cache_dir(*parts: str) -> Path:
+    """Folder for trained artifacts reused across notebooks (tokenizers, back-translators).
+
+    ``$SLPKIT_CACHE`` if set, else ``<repo>/.cache/slpkit`` (ignored by git).
+    """
+    root = Path(os.environ.get("SLPKIT_CACHE", Path(__file__).resolve().parents[1] / ".cache" / "slpkit"))
+    path = root.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_hash(cfg: Any, length: int = 10) -> str:
+    """Short stable hash of a (dataclass) config, used to key cached artifacts."""
+    import hashlib
+
+    blob = json.dumps(_jsonable(cfg), sort_keys=True, default=str).encode()
+    return hashlib.sha1(blob).hexdigest()[:length]

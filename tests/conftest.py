@@ -1,0 +1,24 @@
+"""Shared test setup: one torch thread per xdist worker, headless matplotlib, a private cache."""
+
+import os
+
+import matplotlib
+import pytest
+import torch
+
+matplotlib.use("Agg")
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    # Each xdist worker trains into its own cache folder: no two processes write one checkpoint.
+    path = tmp_path_factory.getbasetemp() / "slpkit-cache"
+    path.mkdir(exist_ok=True)
+    old = os.environ.get("SLPKIT_CACHE")
+    os.environ["SLPKIT_CACHE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("SLPKIT_CACHE", None)
+    else:
+        os.environ["SLPKIT_CACHE"] = old

@@ -29,12 +29,17 @@ def table(
     paper_rows: Sequence[Sequence[Any]] = (),
     note: str = "",
     source: str = "",
+    data_note: str = SYNTHETIC_NOTE,
 ) -> dict[str, Any]:
     """Build a result table.
 
     ``rows`` and ``paper_rows`` are lists of cells, first cell the row label, one
     cell per column. ``source`` cites the paper table (e.g. ``"SOKE Table 2"``).
+    ``data_note`` says where our numbers come from (default: SynthSign); it must say they
+    are synthetic.
     """
+    if "synthetic" not in data_note.lower():
+        raise ValueError("data_note must state that our numbers come from synthetic data")
     cols = list(columns)
     for r in list(rows) + list(paper_rows):
         if len(r) != len(cols):
@@ -45,7 +50,7 @@ def table(
         "columns": cols,
         "rows": [list(r) for r in rows],
         "paper_rows": [list(r) for r in paper_rows],
-        "note": (note + " " if note else "") + SYNTHETIC_NOTE,
+        "note": (note + " " if note else "") + data_note,
     }
 
 

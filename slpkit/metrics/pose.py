@@ -1,0 +1,231 @@
+"""Joint-position errors: MPJPE, PA-MPJPE, DTW-JPE, DTW-PA-JPE (SOKE convention).
+
+Reference: ``shared/reference-notes.md``, "Metrics: three DTW conventions"; SOKE
+(Zuo et al., "Signs as Tokens", 2024) Tables 1-2, also used by SignSparK and M3T.
+
+- :func:`mpjpe` / :func:`pa_mpjpe`: frames in correspondence (tokenizer reconstruction),
+  mean over frames and joints of the Euclidean error; PA = per-frame similarity
+  Procrustes first. Input in metres; ``unit='mm'`` multiplies by 1000.
+- :func:`dtw_jpe`: SOKE DTW (mean-over-joints Euclidean cost, accumulated along the path,
+  not normalised) after translating every frame so joint ``root`` coincides (pelvis for
+  the body, wrist for the hands). SOKE's per-cell cost ``x - x[root] + y[root]`` vs ``y``
+  equals the distance between root-relative frames, which is what is computed here.
+- :func:`dtw_pa_jpe`: the per-cell cost is the error after a similarity Procrustes of
+  prediction frame ``i`` onto reference frame ``j`` on all joints, measured on
+  ``subset`` (all joints if ``None``).
+- :func:`part_scores`: both, per part (``body``, ``lhand``, ``rhand``), averaged over
+  sequences. The prediction uses its own (decoded) length.
+
+Shapes: a sequence is ``(T, J, 3)``; "preds"/"refs" are a list of them (or one array).
+
+Tiny example::
+
+    >>> import numpy as np
+    >>> from slpkit.metrics.pose import mpjpe, dtw_jpe
+    >>> x = np.random.default_rng(0).normal(size=(4, 21, 3))
+    >>> mpjpe(x, x), dtw_jpe(x, np.repeat(x, 2, axis=0))
+    (0.0, 0.0)
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+
+from slpkit.checks import check_finite, check_nonempty
+from slpkit.metrics.dtw import dtw_batch, dtw_from_costs
+from slpkit.metrics.procrustes import procrustes_align
+
+__all__ = ["mpjpe", "pa_mpjpe", "dtw_jpe", "dtw_pa_jpe", "pa_cost_matrix", "part_scores", "PARTS"]
+
+PARTS = ("body", "lhand", "rhand")
+_UNITS = {"m": 1.0, "mm": 1000.0}
+
+
+def _scale(unit: str) -> float:
+    if unit not in _UNITS:
+        raise ValueError(f"unit must be 'm' or 'mm' (inputs are assumed in metres), got {unit!r}.")
+    return _UNITS[unit]
+
+
+def _joints(x, name: str) -> np.ndarray:
+    x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    if x.ndim != 3 or x.shape[-1] != 3:
+        raise ValueError(f"{name} has shape {x.shape}, expected joints (T, J, 3).")
+    check_nonempty(x, name, axis=0)
+    if x.shape[1] == 0:
+        raise ValueError(f"{name} has zero joints (shape {x.shape}).")
+    check_finite(x, name)
+    return x.astype(np.float64)
+
+
+def _as_list(xs, name: str) -> list[np.ndarray]:
+    if isinstance(xs, (np.ndarray, torch.Tensor)) and xs.ndim == 3:
+        xs = [xs]
+    xs = list(xs)
+    if not xs:
+        raise ValueError(f"{name} is empty: pass at least one sequence.")
+    return [_joints(x, f"{name}[{q}]") for q, x in enumerate(xs)]
+
+
+def _pairs(preds, refs) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    ps, rs = _as_list(preds, "preds"), _as_list(refs, "refs")
+    if len(ps) != len(rs):
+        raise ValueError(f"got {len(ps)} predictions but {len(rs)} references; pass one reference per prediction.")
+    for q, (p, r) in enumerate(zip(ps, rs)):
+        if p.shape[1] != r.shape[1]:
+            raise ValueError(
+                f"preds[{q}] has {p.shape[1]} joints but refs[{q}] has {r.shape[1]}: use the same joint set."
+            )
+    return ps, rs
+
+
+def _same_shape(pred, ref) -> tuple[np.ndarray, np.ndarray]:
+    p = pred.detach().cpu().numpy() if isinstance(pred, torch.Tensor) else np.asarray(pred)
+    r = ref.detach().cpu().numpy() if isinstance(ref, torch.Tensor) else np.asarray(ref)
+    if p.ndim < 2 or p.shape[-1] != 3 or p.shape != r.shape:
+        raise ValueError(
+            f"MPJPE needs pred and ref of the same shape (..., J, 3) with frames in correspondence; "
+            f"got {p.shape} and {r.shape}. For different lengths use dtw_jpe / dtw_pa_jpe."
+        )
+    if p.size == 0:
+        raise ValueError(f"MPJPE got an empty array (shape {p.shape}): pass at least one frame and joint.")
+    check_finite(p, "pred")
+    check_finite(r, "ref")
+    return p.astype(np.float64), r.astype(np.float64)
+
+
+def mpjpe(pred, ref, unit: str = "m") -> float:
+    """Mean per-joint position error over all frames and joints; ``(..., J, 3)`` each."""
+    k = _scale(unit)
+    p, r = _same_shape(pred, ref)
+    return float(np.linalg.norm(p - r, axis=-1).mean() * k)
+
+
+def pa_mpjpe(pred, ref, unit: str = "m") -> float:
+    """MPJPE after a per-frame similarity Procrustes (``(..., J, 3)``, every frame aligned alone)."""
+    k = _scale(unit)
+    p, r = _same_shape(pred, ref)
+    return float(np.linalg.norm(procrustes_align(p, r) - r, axis=-1).mean() * k)
+
+
+def _subset_idx(subset, J: int) -> np.ndarray:
+    if subset is None:
+        return np.arange(J)
+    idx = np.asarray(subset)
+    if idx.dtype == bool:
+        idx = np.nonzero(idx)[0]
+    idx = idx.astype(np.int64).ravel()
+    if idx.size == 0 or idx.min() < -J or idx.max() >= J:
+        raise ValueError(f"subset {subset!r} is empty or out of range for {J} joints.")
+    return idx
+
+
+def dtw_jpe(preds, refs, root: int = 0, subset=None, unit: str = "m") -> float:
+    """DTW-JPE (SOKE): root-relative frames, SOKE DTW, mean over sequences.
+
+    Args:
+        preds, refs: lists of ``(T, J, 3)`` (lengths may differ) or single arrays.
+        root: joint made to coincide in every frame (0: pelvis / wrist).
+        subset: joints scored after translation (default all).
+    """
+    k = _scale(unit)
+    ps, rs = _pairs(preds, refs)
+    J = ps[0].shape[1]
+    if not -J <= root < J:
+        raise ValueError(f"root joint {root} out of range for {J} joints.")
+    for x in ps + rs:
+        if x.shape[1] != J:
+            raise ValueError(f"all sequences must share one joint set; got {J} and {x.shape[1]} joints.")
+    idx = _subset_idx(subset, J)
+    ps = [(p - p[:, root : root + 1])[:, idx] for p in ps]
+    rs = [(r - r[:, root : root + 1])[:, idx] for r in rs]
+    return float(dtw_batch(ps, rs, cost="mean_joint_l2").mean() * k)
+
+
+def pa_cost_matrix(pred, ref, subset=None, block: int = 32) -> np.ndarray:
+    """``(Tp, Tr)`` cost: error on ``subset`` after Procrustes of pred frame i onto ref frame j.
+
+    All ``Tp * Tr`` similarity Procrustes fits (3x3 SVDs) are batched in row blocks.
+    """
+    p = _joints(pred, "pred")
+    r = _joints(ref, "ref")
+    if p.shape[1] != r.shape[1]:
+        raise ValueError(f"pred has {p.shape[1]} joints but ref has {r.shape[1]}: use the same joint set.")
+    idx = _subset_idx(subset, p.shape[1])
+    X = p - p.mean(1, keepdims=True)  # (Tp, J, 3)
+    Y = r - r.mean(1, keepdims=True)  # (Tr, J, 3)
+    varX = (X**2).sum((1, 2))  # (Tp,)
+    Ys = Y[:, idx]  # (Tr, S, 3)
+    out = np.empty((len(p), len(r)))
+    for i0 in range(0, len(p), block):
+        Xb = X[i0 : i0 + block]
+        H = np.einsum("ija,kjb->ikab", Xb, Y)  # (b, Tr, 3, 3)
+        U, S, Vt = np.linalg.svd(H)
+        V = np.swapaxes(Vt, -1, -2)
+        Ut = np.swapaxes(U, -1, -2)
+        d = np.sign(np.linalg.det(V @ Ut))
+        d = np.where(d == 0, 1.0, d)
+        fix = np.ones(S.shape)
+        fix[..., -1] = d
+        R = (V * fix[..., None, :]) @ Ut  # (b, Tr, 3, 3)
+        s = (S * fix).sum(-1) / np.maximum(varX[i0 : i0 + block, None], 1e-12)  # (b, Tr)
+        # aligned - ref (centred) on the subset: s * X_i[idx] R^T - Y_j[idx]
+        A = np.einsum("isa,ikba->iksb", Xb[:, idx], R) * s[..., None, None]
+        out[i0 : i0 + block] = np.linalg.norm(A - Ys[None], axis=-1).mean(-1)
+    return out
+
+
+def dtw_pa_jpe(preds, refs, subset=None, unit: str = "m") -> float:
+    """DTW-PA-JPE (SOKE): DTW over per-cell Procrustes errors, mean over sequences.
+
+    Procrustes uses all joints of the given arrays; the error is measured on ``subset``.
+    """
+    k = _scale(unit)
+    ps, rs = _pairs(preds, refs)
+    costs = [pa_cost_matrix(p, r, subset) for p, r in zip(ps, rs)]
+    return float(dtw_from_costs(costs).mean() * k)
+
+
+def _part_lists(parts, name: str) -> dict[str, list]:
+    """Accept {part: array}, {part: [arrays]} or [{part: array}, ...]."""
+    if isinstance(parts, Mapping):
+        out = {}
+        for key in PARTS:
+            if key not in parts:
+                raise ValueError(f"{name} lacks part {key!r}; expected keys {PARTS}, got {tuple(parts)}.")
+            v = parts[key]
+            out[key] = [v] if isinstance(v, (np.ndarray, torch.Tensor)) else list(v)
+        return out
+    seqs = list(parts)
+    if not seqs:
+        raise ValueError(f"{name} is empty.")
+    for q, d in enumerate(seqs):
+        missing = [k for k in PARTS if k not in d]
+        if missing:
+            raise ValueError(f"{name}[{q}] lacks part(s) {missing}; expected keys {PARTS}.")
+    return {key: [d[key] for d in seqs] for key in PARTS}
+
+
+def part_scores(pred_parts, ref_parts, unit: str = "m", root: int = 0) -> dict[str, dict[str, float]]:
+    """DTW-JPE and DTW-PA-JPE per part, averaged over sequences (SOKE Table 1 columns).
+
+    Args:
+        pred_parts, ref_parts: ``{'body': (T, 12, 3), 'lhand': (T, 21, 3), 'rhand': (T, 21, 3)}``
+            for one sequence, the same dict with lists of arrays, or a list of such dicts
+            (e.g. ``BodyModel.metric_joints`` outputs). The prediction keeps its own length.
+        root: joint 0 = pelvis (body) / wrist (hands) translated to coincide.
+
+    Returns:
+        ``{'body': {'dtw_jpe': ..., 'dtw_pa_jpe': ...}, 'lhand': {...}, 'rhand': {...}}``.
+    """
+    P, R = _part_lists(pred_parts, "pred_parts"), _part_lists(ref_parts, "ref_parts")
+    out = {}
+    for key in PARTS:
+        out[key] = {
+            "dtw_jpe": dtw_jpe(P[key], R[key], root=root, unit=unit),
+            "dtw_pa_jpe": dtw_pa_jpe(P[key], R[key], unit=unit),
+        }
+    return out

@@ -1,0 +1,119 @@
+"""Back-translation text metrics: BLEU-1..4, chrF, ROUGE-L.
+
+Reference: ``shared/reference-notes.md``, "Metrics" (back-translation): BLEU-1..4 are
+sacrebleu corpus BLEU without extra tokenisation (``tokenize='none'``: the text is
+scored as whitespace-separated tokens), chrF from sacrebleu, ROUGE-L; Chinese is
+scored per character (every non-space character becomes a token). SOKE and DARSLP
+report these for the back-translated text of generated signing.
+
+- BLEU-n = sacrebleu ``BLEU(max_ngram_order=n)``: brevity penalty times the geometric
+  mean of the 1..n-gram precisions with uniform weights 1/n, sacrebleu's default
+  ``exp`` smoothing. Scale 0-100. A corpus with no n-grams of order n at all (every
+  hypothesis shorter than n tokens) scores BLEU-n = 0, as in sacrebleu.
+- chrF: sacrebleu ``CHRF()`` (character 6-grams, beta 2). Scale 0-100.
+- ROUGE-L: sentence-level LCS F-measure ``(1+b^2) P R / (R + b^2 P)`` averaged over
+  sentences, ``beta=1`` (F1) by default; the coco-caption / signjoey variant uses
+  ``beta=1.2``. Scale 0-100.
+
+Tiny example::
+
+    >>> from slpkit.metrics.text import translation_scores
+    >>> s = translation_scores(["the cat sat down"], ["the cat sat down"], language="asl")
+    >>> round(s["bleu4"]), round(s["rouge_l"])
+    (100, 100)
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from sacrebleu.metrics import BLEU, CHRF
+
+__all__ = ["tokens", "bleu", "chrf", "rouge_l", "translation_scores", "CHAR_LANGUAGES"]
+
+#: languages scored per character (sign language code or spoken language code)
+CHAR_LANGUAGES = frozenset({"csl", "zh", "zh_csl", "chinese", "cmn"})
+
+
+def _per_char(language: str | None) -> bool:
+    return language is not None and language.lower() in CHAR_LANGUAGES
+
+
+def tokens(text: str, language: str | None = None) -> list[str]:
+    """Tokens as scored: every non-space character for Chinese, else whitespace split."""
+    if _per_char(language):
+        return [ch for ch in text if not ch.isspace()]
+    return text.split()
+
+
+def _check(hyps, refs) -> tuple[list[str], list[str]]:
+    if isinstance(hyps, str) or isinstance(refs, str):
+        raise ValueError("pass lists of sentences (a corpus), not a single string: e.g. bleu([hyp], [ref]).")
+    hyps, refs = list(hyps), list(refs)
+    if len(hyps) != len(refs):
+        raise ValueError(f"got {len(hyps)} hypotheses but {len(refs)} references; pass one reference per hypothesis.")
+    if not hyps:
+        raise ValueError("empty corpus: pass at least one (hypothesis, reference) pair.")
+    for q, (h, r) in enumerate(zip(hyps, refs)):
+        if not isinstance(h, str) or not isinstance(r, str):
+            raise ValueError(f"pair {q}: hypotheses and references must be strings, got {type(h).__name__}/{type(r).__name__}.")
+    return hyps, refs
+
+
+def _prep(texts: list[str], language: str | None) -> list[str]:
+    return [" ".join(tokens(t, language)) for t in texts]
+
+
+def bleu(hyps: Sequence[str], refs: Sequence[str], language: str | None = None) -> dict[str, float]:
+    """Corpus BLEU-1..4 (0-100) -> ``{'bleu1': ..., 'bleu2': ..., 'bleu3': ..., 'bleu4': ...}``.
+
+    ``language``: 'asl'/'dgs'/'en'/'de' (whitespace tokens) or 'csl'/'zh' (characters).
+    """
+    hyps, refs = _check(hyps, refs)
+    h, r = _prep(hyps, language), _prep(refs, language)
+    return {
+        f"bleu{n}": float(BLEU(max_ngram_order=n, tokenize="none").corpus_score(h, [r]).score) for n in range(1, 5)
+    }
+
+
+def chrf(hyps: Sequence[str], refs: Sequence[str], language: str | None = None) -> float:
+    """Corpus chrF (0-100), sacrebleu defaults (whitespace is ignored, so Chinese is per character)."""
+    hyps, refs = _check(hyps, refs)
+    return float(CHRF().corpus_score(_prep(hyps, language), [_prep(refs, language)]).score)
+
+
+def _lcs(a: list[str], b: list[str]) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def rouge_l(hyps: Sequence[str], refs: Sequence[str], language: str | None = None, beta: float = 1.0) -> float:
+    """Mean sentence-level ROUGE-L F-measure (0-100) from the longest common subsequence.
+
+    Per sentence: ``P = LCS / len(hyp)``, ``R = LCS / len(ref)``,
+    ``F = (1 + beta^2) P R / (R + beta^2 P)`` (0 when LCS = 0 or a side is empty).
+    """
+    hyps, refs = _check(hyps, refs)
+    total = 0.0
+    for h, r in zip(hyps, refs):
+        th, tr = tokens(h, language), tokens(r, language)
+        lcs = _lcs(th, tr) if th and tr else 0
+        if lcs:
+            p, rc = lcs / len(th), lcs / len(tr)
+            total += (1 + beta**2) * p * rc / (rc + beta**2 * p)
+    return 100.0 * total / len(hyps)
+
+
+def translation_scores(hyps: Sequence[str], refs: Sequence[str], language: str | None = None) -> dict[str, float]:
+    """All back-translation scores: ``bleu1..bleu4``, ``chrf``, ``rouge_l`` (each 0-100)."""
+    out = bleu(hyps, refs, language)
+    out["chrf"] = chrf(hyps, refs, language)
+    out["rouge_l"] = rouge_l(hyps, refs, language)
+    return out

@@ -1,0 +1,26 @@
+"""Skeleton plots and animations (matplotlib; GIF via Pillow, MP4 via ffmpeg if present)."""
+
+from slpkit.viz.animate import animate, side_by_side
+from slpkit.viz.skeleton import (
+    HAND_EDGES,
+    HAND_PARENTS,
+    KP178_SLICES,
+    REGION_COLORS,
+    edges_from_parents,
+    plot_frame_parts,
+    plot_keypoints178,
+    plot_skeleton,
+)
+
+__all__ = [
+    "HAND_EDGES",
+    "HAND_PARENTS",
+    "KP178_SLICES",
+    "REGION_COLORS",
+    "animate",
+    "edges_from_parents",
+    "plot_frame_parts",
+    "plot_keypoints178",
+    "plot_skeleton",
+    "side_by_side",
+]

@@ -116,8 +116,10 @@ def test_keypoints178_consistent_with_body_model_and_face():
     mj, j = bm.metric_joints(v), bm.joints(v)
     np.testing.assert_array_equal(kp[:, K.REGIONS["lhand"]], mj["lhand"])
     np.testing.assert_array_equal(kp[:, K.REGIONS["rhand"]], mj["rhand"])
-    np.testing.assert_array_equal(kp[:, 4], j[:, S.JOINT_NAMES.index("left_wrist")])
-    np.testing.assert_array_equal(kp[:, 8], kp[:, 4])  # hand wrist == body wrist
+    np.testing.assert_array_equal(kp[:, 5], j[:, S.JOINT_NAMES.index("left_wrist")])
+    np.testing.assert_array_equal(kp[:, 2], j[:, S.JOINT_NAMES.index("right_wrist")])
+    np.testing.assert_array_equal(kp[:, 8], kp[:, 2])  # right hand wrist == right body wrist (SLRTP order)
+    np.testing.assert_array_equal(kp[:, 29], kp[:, 5])
     # face follows the head: rotating the neck moves the face rigidly around it
     v2 = v.copy()
     v2[:, 0:3] += np.array([0.0, 0.6, 0.0], np.float32)  # neck yaw
@@ -160,9 +162,9 @@ def test_mediapipe_mapping(n_face, world):
     kp = K.mediapipe_to_178(_synthetic_holistic(n_face=n_face, world=world))
     assert kp.shape == (3, 178, 3)
     np.testing.assert_array_equal(kp[0, :8, 0], 0)
-    np.testing.assert_array_equal(kp[0, :8, 1], [11, 12, 13, 14, 15, 16, 23, 24])
-    np.testing.assert_array_equal(kp[0, 8:29, 0], 2)
-    np.testing.assert_array_equal(kp[0, 29:50, 0], 3)
+    np.testing.assert_array_equal(kp[0, :8, 1], [12, 14, 16, 11, 13, 15, 24, 23])  # SLRTP: right side first
+    np.testing.assert_array_equal(kp[0, 8:29, 0], 3)  # right hand component
+    np.testing.assert_array_equal(kp[0, 29:50, 0], 2)
     np.testing.assert_array_equal(kp[0, 8:29, 1], np.arange(21))
     np.testing.assert_array_equal(kp[0, 50:, 0], 1)
     np.testing.assert_array_equal(kp[0, 50:, 1], F.FACE128)
@@ -186,8 +188,8 @@ def test_mediapipe_dict_2d_and_errors():
 def test_normalize178():
     kp = K.keypoints178(_v133(4), np.zeros((4, 108), np.float32))
     n = K.normalize178(kp)
-    np.testing.assert_allclose(0.5 * (n[:, 0] + n[:, 1]), 0, atol=1e-6)
-    np.testing.assert_allclose(np.linalg.norm(n[:, 0] - n[:, 1], axis=-1), 1, atol=1e-5)
+    np.testing.assert_allclose(0.5 * (n[:, 0] + n[:, 3]), 0, atol=1e-6)  # shoulders: 0 right, 3 left
+    np.testing.assert_allclose(np.linalg.norm(n[:, 0] - n[:, 3], axis=-1), 1, atol=1e-5)
     np.testing.assert_allclose(K.normalize178(kp * 3 + 1), n, atol=1e-5)
 
 

@@ -1,14 +1,15 @@
-"""DARSLP / SLRTP 2025 keypoint layout: 178 x 3 = 8 body + 21 left hand + 21 right hand + 128 face.
+"""DARSLP / SLRTP 2025 keypoint layout: 178 x 3 = 8 body + 21 right hand + 21 left hand + 128 face.
 
 DARSLP Sec. 3.1 / 4.1 and the reference notes ("SLRTP 2025"): MediaPipe Holistic keypoints
 lifted to 3D, 178 per frame; DARSLP names the 8 upper-body joints "shoulders, elbows, wrists
-and hips". slpkit fixes their order as in MediaPipe's pose landmark list::
+and hips". slpkit follows the order the SLRTP 2025 challenge publishes with its data
+(``keypoint_def.py`` of the challenge's keypoint-information repository), right side first::
 
-    0 left_shoulder  1 right_shoulder  2 left_elbow  3 right_elbow
-    4 left_wrist     5 right_wrist     6 left_hip    7 right_hip     (MediaPipe pose 11-16, 23, 24)
-    8..28   left hand, 21 points in MediaPipe hand order (wrist, thumb cmc/mcp/ip/tip, index
+    0 right_shoulder  1 right_elbow  2 right_wrist  3 left_shoulder
+    4 left_elbow      5 left_wrist   6 right_hip    7 left_hip       (MediaPipe pose 12, 14, 16, 11, 13, 15, 24, 23)
+    8..28   right hand, 21 points in MediaPipe hand order (wrist, thumb cmc/mcp/ip/tip, index
             mcp/pip/dip/tip, middle..., ring..., pinky...)
-    29..49  right hand, same order
+    29..49  left hand, same order
     50..177 face: the 128 MediaPipe face-mesh contour points (face oval, lips, eyes, brows),
             sorted by face-mesh index (:data:`slpkit.body.face.FACE128`; pose-format calls this
             subset ``FACEMESH_CONTOURS_POINTS``)
@@ -50,18 +51,21 @@ __all__ = [
 ]
 
 NUM_KEYPOINTS = 178
-REGIONS = {"body": slice(0, 8), "lhand": slice(8, 29), "rhand": slice(29, 50), "face": slice(50, 178)}
-BODY8_NAMES = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-               "left_hip", "right_hip")
+#: region slices in SLRTP order (right hand before left); iterate in this dict's order
+#: (body, lhand, rhand, face) for the per-region models, index with the slices.
+REGIONS = {"body": slice(0, 8), "lhand": slice(29, 50), "rhand": slice(8, 29), "face": slice(50, 178)}
+BODY8_NAMES = ("right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow", "left_wrist",
+               "right_hip", "left_hip")
 #: MediaPipe pose landmark indices of the 8 body keypoints
-MP_POSE_BODY8 = (11, 12, 13, 14, 15, 16, 23, 24)
+MP_POSE_BODY8 = (12, 14, 16, 11, 13, 15, 24, 23)
 _BODY8_IDX = np.array([S.EXT_NAMES.index(n) for n in BODY8_NAMES])
 #: pose-format holistic component order and sizes
 HOLISTIC_COMPONENTS = (("POSE_LANDMARKS", 33), ("FACE_LANDMARKS", 468), ("LEFT_HAND_LANDMARKS", 21),
                        ("RIGHT_HAND_LANDMARKS", 21), ("POSE_WORLD_LANDMARKS", 33))
 
 LIMBS178: tuple[tuple[int, int], ...] = (
-    ((0, 1), (0, 2), (2, 4), (1, 3), (3, 5), (0, 6), (1, 7), (6, 7), (4, 8), (5, 29))
+    # SLRTP's body edges, plus each body wrist to its hand wrist
+    ((0, 1), (1, 2), (0, 3), (3, 4), (4, 5), (0, 6), (6, 7), (7, 3), (2, 8), (5, 29))
     + tuple((8 + a, 8 + b) for a, b in S.HAND_LIMBS21)
     + tuple((29 + a, 29 + b) for a, b in S.HAND_LIMBS21)
     + tuple((50 + a, 50 + b) for a, b in FACE128_LIMBS)
@@ -93,7 +97,7 @@ def keypoints178(v133, face108, body_model: BodyModel | None = None, face_model:
     if isinstance(j, torch.Tensor):
         face108 = torch.as_tensor(face108, dtype=j.dtype, device=j.device)
     face = fm.landmarks(face108, head_transform=head)
-    parts = [j[..., _BODY8_IDX, :], j[..., S.METRIC_LHAND_IDX, :], j[..., S.METRIC_RHAND_IDX, :], face]
+    parts = [j[..., _BODY8_IDX, :], j[..., S.METRIC_RHAND_IDX, :], j[..., S.METRIC_LHAND_IDX, :], face]
     if isinstance(j, torch.Tensor):
         return torch.cat([torch.as_tensor(p, dtype=j.dtype, device=j.device) for p in parts], dim=-2)
     return np.concatenate(parts, axis=-2).astype(np.float32)
@@ -135,7 +139,8 @@ def mediapipe_to_178(holistic) -> np.ndarray:
     ``holistic``: an array ``(..., N, D)`` in pose-format's component order (N = 543, 553,
     576 or 586; D >= 2, extra dims such as confidence dropped, z = 0 when D == 2), a dict
     ``{component_name: (..., n, D)}``, or a ``pose_format.Pose`` (first person).
-    Body = pose landmarks 11-16, 23, 24; hands = all 21 points; face = :data:`FACE128`.
+    Body = pose landmarks 12, 14, 16, 11, 13, 15, 24, 23; right hand then left hand (21 points
+    each); face = :data:`FACE128`.
     """
     if hasattr(holistic, "header") and hasattr(holistic, "body"):
         comps = _components_from_pose(holistic)
@@ -154,8 +159,8 @@ def mediapipe_to_178(holistic) -> np.ndarray:
             raise ValueError(f"component {name} has {comps[name].shape[-2]} points, expected {k}")
     parts = [
         comps["POSE_LANDMARKS"][..., list(MP_POSE_BODY8), :],
-        comps["LEFT_HAND_LANDMARKS"][..., :21, :],
         comps["RIGHT_HAND_LANDMARKS"][..., :21, :],
+        comps["LEFT_HAND_LANDMARKS"][..., :21, :],
         comps["FACE_LANDMARKS"][..., list(FACE128), :],
     ]
     out = np.concatenate(parts, axis=-2).astype(np.float32)
@@ -169,12 +174,13 @@ def mediapipe_to_178(holistic) -> np.ndarray:
 def normalize178(kp, eps: float = 1e-8):
     """DARSLP Sec. 4.1 normalisation: centre on the neck (mid-shoulder point, the 178 layout has
     no neck) and divide by shoulder width, per frame. ``(..., 178, 3) -> (..., 178, 3)``."""
+    # shoulders are keypoints 0 (right) and 3 (left)
     check_finite(kp, "keypoints")
     if kp.shape[-2:] != (178, 3):
         raise ValueError(f"keypoints have shape {tuple(kp.shape)}, expected (..., 178, 3)")
-    neck = 0.5 * (kp[..., 0:1, :] + kp[..., 1:2, :])
+    neck = 0.5 * (kp[..., 0:1, :] + kp[..., 3:4, :])
     if isinstance(kp, torch.Tensor):
-        width = (kp[..., 0, :] - kp[..., 1, :]).norm(dim=-1)[..., None, None].clamp_min(eps)
+        width = (kp[..., 0, :] - kp[..., 3, :]).norm(dim=-1)[..., None, None].clamp_min(eps)
     else:
-        width = np.maximum(np.linalg.norm(kp[..., 0, :] - kp[..., 1, :], axis=-1)[..., None, None], eps)
+        width = np.maximum(np.linalg.norm(kp[..., 0, :] - kp[..., 3, :], axis=-1)[..., None, None], eps)
     return (kp - neck) / width

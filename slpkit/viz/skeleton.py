@@ -41,10 +41,12 @@ HAND_PARENTS: tuple[int, ...] = (-1,) + tuple(p for f in range(5) for p in (0, 4
 #: Region slices of the 178-keypoint layout (SLRTP 2025).
 KP178_SLICES: dict[str, slice] = {
     "body": slice(0, 8),
-    "lhand": slice(8, 29),
-    "rhand": slice(29, 50),
+    "lhand": slice(29, 50),
+    "rhand": slice(8, 29),
     "face": slice(50, 178),
 }
+#: SLRTP 2025 body bones (right shoulder-elbow-wrist, left, hips), body-local indices
+SLRTP_BODY_EDGES = ((0, 1), (1, 2), (0, 3), (3, 4), (4, 5), (0, 6), (6, 7), (7, 3))
 REGION_COLORS: dict[str, str] = {"body": "tab:blue", "lhand": "tab:green", "rhand": "tab:red", "face": "tab:gray"}
 
 
@@ -147,17 +149,16 @@ def plot_skeleton(
 def plot_keypoints178(kp, ax=None, view: str = "front", body_edges=None, title: str | None = None, size: float = 6.0):
     """Plot one ``(178, 3)`` keypoint frame, regions coloured (body / hands / face).
 
-    Regions: body 0:8, lhand 8:29, rhand 29:50, face 50:178 (:data:`KP178_SLICES`). Hands
-    get the standard 21-point bones; ``body_edges`` (pairs of body-local indices 0..7)
-    draws body bones if given (the body point order is the data source's); face points
-    are drawn as dots.
+    Regions (SLRTP order): body 0:8, rhand 8:29, lhand 29:50, face 50:178 (:data:`KP178_SLICES`). Hands
+    get the standard 21-point bones; body bones follow SLRTP's ``keypoint_def`` edges unless
+    ``body_edges`` (pairs of body-local indices 0..7) is given; face points are drawn as dots.
     """
     x = _frame(kp, "kp")
     if len(x) != 178:
         raise ValueError(f"kp has {len(x)} points, expected the 178-keypoint layout (8 body + 21 + 21 + 128 face).")
     ax = make_axes(view, ax)
     pts = _project(x, view)
-    edges = {"body": list(body_edges or []), "lhand": HAND_EDGES, "rhand": HAND_EDGES, "face": []}
+    edges = {"body": list(SLRTP_BODY_EDGES if body_edges is None else body_edges), "lhand": HAND_EDGES, "rhand": HAND_EDGES, "face": []}
     for name, sl in KP178_SLICES.items():
         s = size / 3 if name == "face" else size
         _draw(ax, pts[sl], edges[name], REGION_COLORS[name], view, s, 1.2, label=name)

@@ -1,0 +1,322 @@
+"""Lightning data module over a SynthSign :class:`~slpkit.data.corpus.Corpus`.
+
+A *representation* turns one sentence into a ``(T, D)`` float32 motion matrix:
+
+==================  =====  ===========================================================
+name                D      content
+==================  =====  ===========================================================
+``v133``            133    SOKE vector (axis-angle upper body, hands, jaw, 10 expr)
+``parts``           133    the same values reordered body (43) | lhand (45) | rhand (45)
+``body``            43     SOKE body part ``[0:30] + [120:133]``
+``lhand``/``rhand`` 45     one hand
+``face108``         108    SMPL-FX face (100 expr + 2 eyelid + 6 jaw rot6D)
+``v133+face108``    241    both concatenated
+``rot6d``           296    SignSparK streams body 60 | lhand 90 | rhand 90 | face 56
+``keypoints178``    534    SLRTP keypoints (178 x 3) flattened
+``joints``          J*3    forward-kinematics joints of the default body model, flattened
+==================  =====  ===========================================================
+
+Add more with :func:`register_representation`. Features are computed once per corpus
+and representation (:func:`corpus_features`) and shared by every data module over it.
+
+Normalisation follows SOKE: ``(x - mean) / (std + 1e-10)`` with per-dimension statistics
+of the *train* split (all frames pooled).
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Sequence
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from slpkit.checks import check_finite
+
+SPLITS = ("train", "val", "test")
+NORM_EPS = 1e-10
+
+# ---------------------------------------------------------------------------------------
+# representations
+# ---------------------------------------------------------------------------------------
+_REPRESENTATIONS: dict[str, Callable[[Any], np.ndarray]] = {}
+
+
+def register_representation(name: str, fn: Callable[[Any], np.ndarray]) -> None:
+    """Register ``fn(sentence) -> (T, D)`` under ``name`` (overwrites an existing one)."""
+    _REPRESENTATIONS[name] = fn
+
+
+def available_representations() -> list[str]:
+    return sorted(_REPRESENTATIONS)
+
+
+def _part(name: str) -> Callable[[Any], np.ndarray]:
+    def fn(s: Any) -> np.ndarray:
+        from slpkit.body.layouts import PART_INDICES
+
+        return s.v133[:, list(PART_INDICES[name])]
+
+    return fn
+
+
+def _parts(s: Any) -> np.ndarray:
+    from slpkit.body.layouts import PART_INDICES
+
+    return np.concatenate([s.v133[:, list(PART_INDICES[p])] for p in ("body", "lhand", "rhand")], axis=-1)
+
+
+def _rot6d(s: Any) -> np.ndarray:
+    from slpkit.body.layouts import rot6d_streams
+
+    st = rot6d_streams(s.v133, np.asarray(s.face108)[:, :50])
+    return np.concatenate([np.asarray(st[k]) for k in ("body", "lhand", "rhand", "face")], axis=-1)
+
+
+def _keypoints178(s: Any) -> np.ndarray:
+    from slpkit.body.keypoints import keypoints178
+
+    kp = np.asarray(keypoints178(s.v133, s.face108))
+    return kp.reshape(kp.shape[0], -1)
+
+
+_BODY_MODEL = None
+
+
+def _joints(s: Any) -> np.ndarray:
+    global _BODY_MODEL
+    if _BODY_MODEL is None:
+        from slpkit.body.fk import default_body_model
+
+        _BODY_MODEL = default_body_model()
+    j = _BODY_MODEL.joints(s.v133)
+    j = j.detach().cpu().numpy() if isinstance(j, torch.Tensor) else np.asarray(j)
+    return j.reshape(j.shape[0], -1)
+
+
+register_representation("v133", lambda s: s.v133)
+register_representation("face108", lambda s: s.face108)
+register_representation("v133+face108", lambda s: np.concatenate([s.v133, s.face108], axis=-1))
+register_representation("parts", _parts)
+for _p in ("body", "lhand", "rhand"):
+    register_representation(_p, _part(_p))
+register_representation("rot6d", _rot6d)
+register_representation("keypoints178", _keypoints178)
+register_representation("joints", _joints)
+
+
+def sentence_features(sentences: Sequence[Any], representation: str) -> list[np.ndarray]:
+    """``(T, D)`` float32 features of each sentence (not cached)."""
+    if representation not in _REPRESENTATIONS:
+        raise ValueError(f"unknown representation {representation!r}: use one of {available_representations()} "
+                         "or register_representation(name, fn)")
+    fn = _REPRESENTATIONS[representation]
+    out = []
+    for s in sentences:
+        x = np.ascontiguousarray(np.asarray(fn(s), dtype=np.float32))
+        if x.ndim != 2 or x.shape[0] == 0:
+            raise ValueError(f"representation {representation!r} of {getattr(s, 'id', '?')} has shape {x.shape}, expected (T>0, D)")
+        out.append(x)
+    return out
+
+
+_FEATURE_CACHE: dict[tuple[int, str], dict[str, np.ndarray]] = {}
+
+
+def corpus_features(corpus: Any, representation: str) -> dict[str, np.ndarray]:
+    """``{sentence id: (T, D) float32}`` for every sentence of ``corpus``, computed once per corpus."""
+    key = (id(corpus), representation)
+    if key not in _FEATURE_CACHE:
+        feats = sentence_features(corpus.sentences, representation)
+        _FEATURE_CACHE[key] = {s.id: f for s, f in zip(corpus.sentences, feats)}
+        try:
+            weakref.finalize(corpus, _FEATURE_CACHE.pop, key, None)
+        except TypeError:  # object without weakref support: keep the entry
+            pass
+    return _FEATURE_CACHE[key]
+
+
+def clear_feature_cache() -> None:
+    _FEATURE_CACHE.clear()
+
+
+# ---------------------------------------------------------------------------------------
+# statistics
+# ---------------------------------------------------------------------------------------
+def feature_stats(features: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and (population) std over all frames of ``features``; float32 ``(D,)`` each."""
+    if not len(features):
+        raise ValueError("cannot compute normalisation statistics of an empty split: the train split has no sentences")
+    x = np.concatenate([np.asarray(f, dtype=np.float64) for f in features], axis=0)
+    return x.mean(0).astype(np.float32), x.std(0).astype(np.float32)
+
+
+def _as_like(a: np.ndarray, x: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return torch.as_tensor(a, dtype=x.dtype, device=x.device)
+    return a
+
+
+def normalise(x: Any, mean: np.ndarray, std: np.ndarray, eps: float = NORM_EPS) -> Any:
+    """SOKE normalisation ``(x - mean) / (std + eps)`` over the last axis (numpy or torch)."""
+    return (x - _as_like(mean, x)) / (_as_like(std, x) + eps)
+
+
+def denormalise(x: Any, mean: np.ndarray, std: np.ndarray, eps: float = NORM_EPS) -> Any:
+    """Inverse of :func:`normalise`."""
+    return x * (_as_like(std, x) + eps) + _as_like(mean, x)
+
+
+# ---------------------------------------------------------------------------------------
+# dataset + collate
+# ---------------------------------------------------------------------------------------
+class SignDataset(Dataset):
+    """Items ``dict(motion (T, D) float32 tensor, text, language, gloss, id, length)``.
+
+    ``crop`` applies when ``T > max_len``: ``'start'`` keeps the first ``max_len`` frames,
+    ``'random'`` a random window, ``'subsample'`` ``max_len`` uniformly spaced frames.
+    """
+
+    def __init__(self, sentences: Sequence[Any], features: Sequence[np.ndarray], mean: np.ndarray | None = None,
+                 std: np.ndarray | None = None, max_len: int | None = None, crop: str = "start"):
+        if len(sentences) != len(features):
+            raise ValueError(f"{len(sentences)} sentences but {len(features)} feature arrays")
+        if crop not in ("start", "random", "subsample"):
+            raise ValueError(f"crop {crop!r}: use 'start', 'random' or 'subsample'")
+        self.sentences = list(sentences)
+        self.features = list(features)
+        self.mean, self.std = mean, std
+        self.max_len = max_len
+        self.crop = crop
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    def _crop(self, x: np.ndarray) -> np.ndarray:
+        T = x.shape[0]
+        if self.max_len is None or T <= self.max_len:
+            return x
+        if self.crop == "start":
+            return x[: self.max_len]
+        if self.crop == "random":
+            s = int(torch.randint(0, T - self.max_len + 1, ()).item())
+            return x[s: s + self.max_len]
+        idx = np.floor(np.arange(self.max_len) * (T / self.max_len)).astype(np.int64)
+        return x[idx]
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        s = self.sentences[i]
+        x = self._crop(self.features[i])
+        if self.mean is not None:
+            x = normalise(x, self.mean, self.std)
+        x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+        return {"motion": x, "text": s.text, "language": s.language, "gloss": list(s.gloss), "id": s.id,
+                "length": int(x.shape[0])}
+
+
+def collate_motion(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Pad motions to ``(B, T_max, D)`` with zeros; ``mask (B, T_max)`` is True on real frames."""
+    if not batch:
+        raise ValueError("cannot collate an empty batch")
+    lengths = torch.tensor([b["motion"].shape[0] for b in batch], dtype=torch.long)
+    B, T, D = len(batch), int(lengths.max()), batch[0]["motion"].shape[-1]
+    motion = torch.zeros(B, T, D, dtype=torch.float32)
+    for i, b in enumerate(batch):
+        if b["motion"].shape[-1] != D:
+            raise ValueError(f"batch mixes feature widths {D} and {b['motion'].shape[-1]} (item {b.get('id')})")
+        motion[i, : lengths[i]] = b["motion"]
+    mask = torch.arange(T)[None, :] < lengths[:, None]
+    out: dict[str, Any] = {"motion": motion, "mask": mask, "lengths": lengths}
+    for k in ("text", "language", "gloss", "id"):
+        out[k] = [b[k] for b in batch]
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# data module
+# ---------------------------------------------------------------------------------------
+class SignDataModule(pl.LightningDataModule):
+    """Train/val/test loaders of a corpus in one representation.
+
+    ``normalise=True`` makes items ``(x - mean) / (std + 1e-10)`` with train statistics;
+    :meth:`normalise` / :meth:`denormalise` convert model outputs (numpy or torch, any
+    leading shape) either way. ``mean``/``std`` are available right after construction.
+    """
+
+    def __init__(self, corpus: Any, representation: str = "v133", batch_size: int = 32, normalise: bool = True,
+                 max_len: int | None = None, num_workers: int = 0, crop: str = "start", shuffle_train: bool = True,
+                 drop_last: bool = False):
+        super().__init__()
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.corpus = corpus
+        self.representation = representation
+        self.batch_size = int(batch_size)
+        self.use_normalisation = bool(normalise)
+        self.max_len = max_len
+        self.num_workers = int(num_workers)
+        self.crop = crop
+        self.shuffle_train = shuffle_train
+        self.drop_last = drop_last
+        self._features = corpus_features(corpus, representation)
+        train = [self._features[s.id] for s in corpus.split("train")]
+        self.mean, self.std = feature_stats(train)
+        check_finite(self.mean, f"{representation} train mean")
+        self.dim = int(self.mean.shape[0])
+        self._datasets: dict[str, SignDataset] = {}
+
+    # -- statistics -------------------------------------------------------------------
+    def normalise(self, x: Any) -> Any:
+        return normalise(x, self.mean, self.std)
+
+    def denormalise(self, x: Any) -> Any:
+        return denormalise(x, self.mean, self.std)
+
+    def sentences(self, split: str) -> list[Any]:
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}: use one of {SPLITS}")
+        return list(self.corpus.split(split))
+
+    def features(self, split: str) -> list[np.ndarray]:
+        """Raw (unnormalised) ``(T, D)`` features of a split, in corpus order."""
+        return [self._features[s.id] for s in self.sentences(split)]
+
+    def dataset(self, split: str) -> SignDataset:
+        if split not in self._datasets:
+            stats = (self.mean, self.std) if self.use_normalisation else (None, None)
+            crop = self.crop if split == "train" else ("start" if self.crop == "random" else self.crop)
+            self._datasets[split] = SignDataset(self.sentences(split), self.features(split), *stats,
+                                                max_len=self.max_len, crop=crop)
+        return self._datasets[split]
+
+    # -- lightning hooks ---------------------------------------------------------------
+    def setup(self, stage: str | None = None) -> None:
+        for split in SPLITS:
+            self.dataset(split)
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        return DataLoader(self.dataset(split), batch_size=self.batch_size, shuffle=shuffle,
+                          num_workers=self.num_workers, collate_fn=collate_motion,
+                          drop_last=self.drop_last and split == "train",
+                          persistent_workers=self.num_workers > 0)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", self.shuffle_train)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("test", False)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"representation": self.representation, "mean": self.mean, "std": self.std}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.mean, self.std = np.asarray(state["mean"], np.float32), np.asarray(state["std"], np.float32)
+        self._datasets.clear()

@@ -1,0 +1,337 @@
+"""Articulator-disentangled pose autoencoder of DARSLP (Sec. 3.1, 4.2.1).
+
+A frame of 178 keypoints (``slpkit.body.keypoints`` layout: 8 body, 21 left hand, 21
+right hand, 128 face, each ``(x, y, z)``) is split into its four regions; each region has
+its own linear encoder into its own block of latent channels::
+
+    body 8x3 -> 8,  left hand 21x3 -> 28,  right hand 21x3 -> 28,  face 128x3 -> 16   (80 channels)
+
+and the decoder mirrors it (one linear decoder per region, from that region's block only).
+The latent code is thus *structurally* disentangled: channel ``c`` belongs to exactly one
+articulator, which is what lets the generator weight its losses per region (Eq. 4, 7).
+
+Loss (Eq. 1-3)::
+
+    L_recon  = sum_r w_r * 1/N_r sum_i || x_hat_r^(i) - x_r^(i) ||_1      w = body 0.5, hands 1.5, face 1.0
+    L_reg    = lambda * sum_{W in encoder} |W|_1                          lambda = 1e-4, encoder weights only
+    L_total  = L_recon + L_reg
+
+optimised with Adam (lr 2e-4, betas (0.5, 0.9)).
+
+Input normalisation: the paper's keypoints are already centred on the neck and scaled by
+shoulder width. slpkit additionally subtracts the training mean pose and divides by one global
+scale inside the model (``normalize=True``) so latents have unit-ish size; the loss is always
+computed in the caller's keypoint units, so Eq. 1 is unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import warnings
+from typing import Any, Mapping, Sequence
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch import nn
+
+from slpkit.checks import check_finite, check_nonempty
+from slpkit.config import Preset
+
+__all__ = [
+    "REGION_ORDER",
+    "DEFAULT_REGION_JOINTS",
+    "AEConfig",
+    "as_keypoints",
+    "PoseAutoencoder",
+    "AutoencoderModule",
+    "region_recon_terms",
+    "train_autoencoder",
+]
+
+#: Order of the regions in the 178-keypoint layout and in the latent vector.
+REGION_ORDER = ("body", "lhand", "rhand", "face")
+#: Joint ranges of the regions: the ``slpkit.body.keypoints.REGIONS`` contract
+#: (SLRTP order: ``body 0:8, rhand 8:29, lhand 29:50, face 50:178``); a test checks they agree.
+DEFAULT_REGION_JOINTS = (("body", 0, 8), ("lhand", 29, 50), ("rhand", 8, 29), ("face", 50, 178))
+NUM_KEYPOINTS = 178
+
+
+@dataclasses.dataclass
+class AEConfig(Preset):
+    """Pose autoencoder hyper-parameters (paper: Sec. 3.1 / 4.2.1).
+
+    ``latent_*``: channels per region (80 in all by default; Table 1 varies them, see
+    :meth:`for_latent`). ``hidden`` > 0 adds one hidden projection (+GELU) to every
+    region encoder/decoder (the paper's CSL-Daily variant); 0 = purely linear.
+    """
+
+    latent_body: int = 8
+    latent_lhand: int = 28
+    latent_rhand: int = 28
+    latent_face: int = 16
+    hidden: int = 0
+    recon_weights: dict = dataclasses.field(default_factory=lambda: {"body": 0.5, "lhand": 1.5, "rhand": 1.5, "face": 1.0})
+    encoder_l1: float = 1e-4
+    lr: float = 2e-4
+    betas: tuple = (0.5, 0.9)
+    epochs: int = 200
+    batch_size: int = 256  # frames (the autoencoder is per frame)
+    normalize: bool = True
+    region_joints: tuple = DEFAULT_REGION_JOINTS
+
+    @classmethod
+    def smoke(cls) -> "AEConfig":
+        # Larger lr than the paper's 2e-4 so the tiny CPU run converges in seconds.
+        return cls(epochs=10, lr=5e-3, batch_size=512)
+
+    @classmethod
+    def full(cls) -> "AEConfig":
+        return cls(epochs=300, lr=2e-4, batch_size=512)
+
+    def for_latent(self, body_hands: int = 64, face: int = 16) -> "AEConfig":
+        """Table 1 configurations: ``body_hands`` (multiple of 64) split 8:28:28 like the paper, plus ``face``."""
+        if body_hands % 64 != 0 or body_hands <= 0 or face <= 0:
+            raise ValueError(f"body_hands must be a positive multiple of 64 (got {body_hands}) and face > 0 (got {face})")
+        k = body_hands // 64
+        return dataclasses.replace(self, latent_body=8 * k, latent_lhand=28 * k, latent_rhand=28 * k, latent_face=face)
+
+    @property
+    def latent_dims(self) -> dict[str, int]:
+        return {"body": self.latent_body, "lhand": self.latent_lhand, "rhand": self.latent_rhand, "face": self.latent_face}
+
+    @property
+    def latent_dim(self) -> int:
+        return sum(self.latent_dims.values())
+
+    def latent_slices(self) -> dict[str, slice]:
+        """Channel block of each region in the latent vector (order :data:`REGION_ORDER`)."""
+        out, start = {}, 0
+        for name in REGION_ORDER:
+            d = self.latent_dims[name]
+            out[name] = slice(start, start + d)
+            start += d
+        return out
+
+    def joint_slices(self) -> dict[str, slice]:
+        return {name: slice(a, b) for name, a, b in self.region_joints}
+
+
+def as_keypoints(x: Any, name: str = "poses") -> torch.Tensor:
+    """``(..., 178, 3)`` or flattened ``(..., 534)`` -> float tensor ``(..., 178, 3)``; ValueError otherwise."""
+    t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+    if not torch.is_floating_point(t):
+        t = t.float()
+    if t.ndim >= 1 and t.shape[-1] == NUM_KEYPOINTS * 3:
+        t = t.reshape(*t.shape[:-1], NUM_KEYPOINTS, 3)
+    elif not (t.ndim >= 2 and tuple(t.shape[-2:]) == (NUM_KEYPOINTS, 3)):
+        raise ValueError(
+            f"{name} has shape {tuple(t.shape)}, expected (..., 178, 3) keypoints (or flattened (..., 534)). "
+            "Build them with slpkit.body.keypoints.keypoints178(v133, face108)."
+        )
+    check_finite(t, name)
+    if t.ndim >= 3:
+        check_nonempty(t, name, axis=-3)
+    return t.float()
+
+
+def _mlp(i: int, o: int, hidden: int) -> nn.Module:
+    if hidden <= 0:
+        return nn.Linear(i, o)
+    return nn.Sequential(nn.Linear(i, hidden), nn.GELU(), nn.Linear(hidden, o))
+
+
+def region_recon_terms(
+    x: torch.Tensor, x_hat: torch.Tensor, joint_slices: Mapping[str, slice], mask: torch.Tensor | None = None
+) -> dict[str, torch.Tensor]:
+    """Unweighted Eq. 1 terms: per region, per-frame L1 norm summed over its coordinates, averaged over valid frames.
+
+    ``x``, ``x_hat``: ``(..., 178, 3)``; ``mask``: same leading shape (True = real frame) or None.
+    """
+    diff = (x_hat - x).abs()
+    out = {}
+    m = None
+    if mask is not None:
+        m = mask.to(diff.dtype).reshape(diff.shape[:-2])
+        denom = m.sum().clamp_min(1.0)
+    for name, sl in joint_slices.items():
+        per_frame = diff[..., sl, :].sum(dim=(-1, -2))
+        out[name] = (per_frame * m).sum() / denom if m is not None else per_frame.mean()
+    return out
+
+
+class PoseAutoencoder(nn.Module):
+    """Region-wise encoder/decoder. ``encode``: ``(..., 178, 3) -> (..., C)``; ``decode``: back."""
+
+    def __init__(self, cfg: AEConfig | None = None):
+        super().__init__()
+        self.cfg = cfg = cfg or AEConfig()
+        self.joint_slices = cfg.joint_slices()
+        self.latent_slices = cfg.latent_slices()
+        if set(self.joint_slices) != set(REGION_ORDER):
+            raise ValueError(f"region_joints must name exactly {REGION_ORDER}, got {sorted(self.joint_slices)}")
+        self.encoders = nn.ModuleDict()
+        self.decoders = nn.ModuleDict()
+        for name in REGION_ORDER:
+            sl = self.joint_slices[name]
+            n_in = (sl.stop - sl.start) * 3
+            d = cfg.latent_dims[name]
+            if d <= 0:
+                raise ValueError(f"latent size of region {name!r} must be > 0, got {d}")
+            self.encoders[name] = _mlp(n_in, d, cfg.hidden)
+            self.decoders[name] = _mlp(d, n_in, cfg.hidden)
+        self.register_buffer("mean_pose", torch.zeros(NUM_KEYPOINTS, 3))
+        self.register_buffer("scale", torch.ones(()))
+
+    @property
+    def latent_dim(self) -> int:
+        return self.cfg.latent_dim
+
+    @torch.no_grad()
+    def fit_normalizer(self, frames: torch.Tensor) -> None:
+        """Set the mean pose and global scale from training frames ``(N, 178, 3)`` (no-op if ``normalize=False``)."""
+        if not self.cfg.normalize:
+            return
+        f = as_keypoints(frames, "frames").reshape(-1, NUM_KEYPOINTS, 3)
+        self.mean_pose.copy_(f.mean(0))
+        self.scale.copy_((f - f.mean(0)).std().clamp_min(1e-6))
+
+    def encode(self, x: Any) -> torch.Tensor:
+        x = as_keypoints(x).to(self.mean_pose.device)
+        xn = (x - self.mean_pose) / self.scale
+        zs = [self.encoders[n](xn[..., self.joint_slices[n], :].flatten(-2)) for n in REGION_ORDER]
+        return torch.cat(zs, dim=-1)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        if z.shape[-1] != self.latent_dim:
+            raise ValueError(f"latents have {z.shape[-1]} channels, this autoencoder uses {self.latent_dim}")
+        parts = []
+        for n in REGION_ORDER:
+            sl = self.joint_slices[n]
+            parts.append(self.decoders[n](z[..., self.latent_slices[n]]).reshape(*z.shape[:-1], sl.stop - sl.start, 3))
+        return torch.cat(parts, dim=-2) * self.scale + self.mean_pose
+
+    def forward(self, x: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.encode(x)
+        return self.decode(z), z
+
+    def encoder_l1(self) -> torch.Tensor:
+        """Eq. 2 without lambda: sum of |W| over the encoder's weight matrices (biases and decoder excluded)."""
+        total = self.mean_pose.new_zeros(())
+        for mod in self.encoders.modules():
+            if isinstance(mod, nn.Linear):
+                total = total + mod.weight.abs().sum()
+        return total
+
+    def loss(self, x: Any, mask: torch.Tensor | None = None, weights: Mapping[str, float] | None = None) -> dict[str, torch.Tensor]:
+        """Eq. 1-3. Returns ``{"loss", "recon", "reg", "recon_<region>"...}`` (region terms unweighted)."""
+        x = as_keypoints(x).to(self.mean_pose.device)
+        w = dict(self.cfg.recon_weights if weights is None else weights)
+        x_hat, _ = self(x)
+        terms = region_recon_terms(x, x_hat, self.joint_slices, mask)
+        recon = sum(float(w.get(n, 0.0)) * terms[n] for n in REGION_ORDER)
+        reg = self.cfg.encoder_l1 * self.encoder_l1()
+        out = {"loss": recon + reg, "recon": recon, "reg": reg}
+        out.update({f"recon_{n}": t for n, t in terms.items()})
+        return out
+
+    @torch.no_grad()
+    def reconstruct(self, x: Any) -> torch.Tensor:
+        return self(x)[0]
+
+
+def _batch_poses(batch: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Accept frames ``(N,178,3)``, a 1-tuple of them, or a SignDataModule dict with ``motion``/``mask``
+    (build it with ``SignDataModule(corpus, "keypoints178", normalise=False)``: this model normalises itself)."""
+    if isinstance(batch, Mapping):
+        return batch["motion"], batch.get("mask")
+    if isinstance(batch, (list, tuple)):
+        return batch[0], (batch[1] if len(batch) > 1 else None)
+    return batch, None
+
+
+class AutoencoderModule(pl.LightningModule):
+    """Lightning wrapper: Adam(lr, betas) on Eq. 3."""
+
+    def __init__(self, cfg: AEConfig | None = None):
+        super().__init__()
+        self.cfg = cfg or AEConfig()
+        self.model = PoseAutoencoder(self.cfg)
+
+    def _step(self, batch, stage: str):
+        x, mask = _batch_poses(batch)
+        out = self.model.loss(x, mask)
+        bs = int(x.shape[0])
+        self.log(f"{stage}/loss", out["loss"], prog_bar=False, batch_size=bs)
+        self.log(f"{stage}/recon", out["recon"], batch_size=bs)
+        return out["loss"]
+
+    def training_step(self, batch, batch_idx):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx):
+        return self._step(batch, "val")
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr, betas=tuple(self.cfg.betas))
+
+
+def _quiet_trainer(epochs: int, device: str = "cpu", **kw) -> pl.Trainer:
+    from slpkit.config import accelerator_for
+
+    with _quiet():
+        return pl.Trainer(
+            max_epochs=epochs, accelerator=accelerator_for(device), devices=1, logger=False,
+            enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+            num_sanity_val_steps=0, **kw,
+        )
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence Lightning's banner ("GPU available ...") and its no-val-loader / eval-mode warnings."""
+    loggers = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.pytorch.utilities.rank_zero",
+                                             "lightning.fabric", "lightning.pytorch.accelerators.cuda")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        for msg in (".*val_dataloader.*", ".*LeafSpec.*", ".*in eval mode.*", ".*does not have many workers.*",
+                    ".*litlogger.*", ".*Trainer.fit. stopped.*"):
+            warnings.filterwarnings("ignore", message=msg)
+        try:
+            yield
+        finally:
+            for lg, lv in zip(loggers, levels):
+                lg.setLevel(lv)
+
+
+def train_autoencoder(
+    sequences: Sequence[Any] | torch.Tensor, cfg: AEConfig | None = None, device: str = "cpu", seed: int | None = None
+) -> PoseAutoencoder:
+    """Train a :class:`PoseAutoencoder` on keypoint sequences (list of ``(T,178,3)``) or frames ``(N,178,3)``.
+
+    Frames are independent for this per-frame model, so all frames are pooled and shuffled.
+    Returns the trained model on CPU in eval mode.
+    """
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from slpkit.config import seed_everything
+
+    cfg = cfg or AEConfig()
+    if seed is not None:
+        seed_everything(seed)
+    if isinstance(sequences, torch.Tensor) or isinstance(sequences, np.ndarray):
+        frames = as_keypoints(sequences, "frames").reshape(-1, NUM_KEYPOINTS, 3)
+    else:
+        if len(sequences) == 0:
+            raise ValueError("no training sequences given to train_autoencoder")
+        frames = torch.cat([as_keypoints(s, "sequence").reshape(-1, NUM_KEYPOINTS, 3) for s in sequences], 0)
+    module = AutoencoderModule(cfg)
+    module.model.fit_normalizer(frames)
+    loader = DataLoader(TensorDataset(frames), batch_size=cfg.batch_size, shuffle=True)
+    with _quiet():
+        _quiet_trainer(cfg.epochs, device).fit(module, loader)
+    return module.model.cpu().eval()

@@ -1,0 +1,281 @@
+"""Greedy decoding loops of SOKE, written out (no ``generate()``): sequential, parallel, multi-head.
+
+All three loops are batched and, by default, use the decoder's KV cache (``past_key_values``, an
+``EncoderDecoderCache``): each step feeds only the newest position; the cross-attention keys / values of the
+encoder output are computed once at the first step and reused. ``use_cache=False`` recomputes the whole prefix
+every step (the slow reference: the tests check both give the same tokens).
+
+Stopping (``stop``):
+
+- ``'any'`` (SOKE paper, Sec. 3.3): a sample ends as soon as *any* head / stream emits its EOS.
+- ``'body'`` (released code): a sample ends when the body (first part) stream emits its EOS; the other heads
+  are then restricted to motion codes (their EOS is masked out) so every part gets the same length.
+- ``'never'``: every EOS is masked out and exactly ``max_steps`` steps are decoded (latency benchmarks).
+
+``max_steps`` counts motion *time steps* K (one token per part), 100 by default: sequential decoding therefore
+runs up to ``3 * max_steps`` decoder calls, parallel and multi-head ``max_steps`` calls (parallel on 3B rows).
+
+Output: ``{part: [LongTensor (K_b,) per sample]}`` of part-local codebook indices (what
+``PartwiseTokenizer.decode`` takes) or, with ``as_codes=False``, vocabulary ids.
+
+Per-step cost is kept lean: the LM head is evaluated only on the motion ids (``SokeGenerator.slice_logits``),
+masking is a precomputed additive ``-inf`` bias, and nothing leaves the device inside the loop except one
+"all finished?" flag.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from slpkit.generators.soke.model import SokeGenerator, check_strategy
+from slpkit.generators.soke.vocab import normalise_language
+
+STOP_RULES: tuple[str, ...] = ("any", "body", "never")
+MAX_STEPS = 100
+
+
+def check_stop(stop: str) -> str:
+    if stop not in STOP_RULES:
+        raise ValueError(f"unknown stopping rule {stop!r}: use 'any' (paper: any head's EOS), 'body' "
+                         "(released code: body EOS) or 'never' (always max_steps: latency benchmarks)")
+    return stop
+
+
+def encode_batch(model: SokeGenerator, texts: Sequence[str], languages: Sequence[str],
+                 prompts: Sequence[Sequence[int]] | None = None, device=None):
+    """Tokenise texts (+ optional retrieval prompt ids) into a right-padded encoder batch.
+
+    Returns ``(input_ids (B, S), attention_mask (B, S), lang_ids (B,))``.
+    """
+    vocab = model.vocab
+    if isinstance(texts, str) or isinstance(languages, str):
+        raise ValueError("texts and languages must be lists (one entry per sample)")
+    if len(texts) != len(languages) or len(texts) == 0:
+        raise ValueError(f"need as many languages as texts (and at least one): got {len(texts)} texts, {len(languages)} languages")
+    prompts = prompts if prompts is not None else [()] * len(texts)
+    seqs = [vocab.encode_source(t, l, p) for t, l, p in zip(texts, languages, prompts)]
+    S = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), S), vocab.pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), S), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = 1
+    langs = torch.tensor([vocab.language_id(l) for l in languages], dtype=torch.long)
+    device = device or model.device
+    return ids.to(device), mask.to(device), langs.to(device)
+
+
+def _lang_tensor(model: SokeGenerator, languages, device) -> torch.Tensor:
+    if isinstance(languages, torch.Tensor):
+        return languages.to(device)
+    return torch.tensor([model.vocab.language_id(normalise_language(l, model.vocab.languages)) for l in languages],
+                        dtype=torch.long, device=device)
+
+
+def _motion_head(model: SokeGenerator):
+    """LM-head rows and bias of the motion ids only: ``(W (Vm, D), b (Vm,), m0)``."""
+    m0, m1 = model.vocab.motion_range
+    return model.mbart.lm_head.weight[m0:m1], model.mbart.final_logits_bias[0, m0:m1], m0
+
+
+def _part_bias(model: SokeGenerator, stop: str, device, dtype) -> torch.Tensor:
+    """``(n_parts, Vm)`` additive mask: 0 on the part's codes (+ its EOS when that part may stop), -inf elsewhere."""
+    m0, m1 = model.vocab.motion_range
+    bias = torch.full((len(model.parts), m1 - m0), float("-inf"), device=device, dtype=dtype)
+    for i, p in enumerate(model.parts):
+        a, b = model.ranges[p]
+        may_stop = stop == "any" or (stop == "body" and i == 0)
+        bias[i, a - m0 : (b if may_stop else b - 1) - m0] = 0.0
+    return bias
+
+
+class _Embedder:
+    """Lean decoder-input embeddings for the loops (same numbers as ``model.embed`` / ``model.fuse``):
+    one ``embedding`` (+ scale) for a token, one weighted ``embedding_bag`` for a fused multi-head step."""
+
+    def __init__(self, model: SokeGenerator, device):
+        emb = model.mbart.model.decoder.embed_tokens
+        self.weight, self.scale = emb.weight, float(emb.embed_scale)
+        w = torch.tensor(model.fusion_weights(), dtype=self.weight.dtype, device=device) * self.scale
+        self.fusion = w[None]  # (1, n_parts)
+
+    def token(self, ids: torch.Tensor) -> torch.Tensor:
+        return F.embedding(ids, self.weight) * self.scale
+
+    def fused(self, step: torch.Tensor) -> torch.Tensor:
+        """``(B, n_parts)`` ids -> ``(1-2λ) E_B + λ E_LH + λ E_RH`` (SOKE Eq. 4), ``(B, D)``."""
+        return F.embedding_bag(step, self.weight, mode="sum", per_sample_weights=self.fusion.expand_as(step))
+
+
+def _encoder(model: SokeGenerator, input_ids, attention_mask):
+    if attention_mask is None:
+        attention_mask = (input_ids != model.vocab.pad_id).long()
+    enc = model.encode(input_ids, attention_mask)
+    # No padding -> no cross-attention mask to build every step.
+    return enc, (None if bool(attention_mask.all()) else attention_mask)
+
+
+def _collect(model: SokeGenerator, toks: torch.Tensor, lengths: torch.Tensor, as_codes: bool) -> dict[str, list[torch.Tensor]]:
+    """``toks (B, steps, n_parts)`` ids -> ``{part: [LongTensor (K_b,)]}``."""
+    toks, lengths = toks.cpu(), lengths.cpu().tolist()
+    out: dict[str, list[torch.Tensor]] = {p: [] for p in model.parts}
+    for i, p in enumerate(model.parts):
+        start = model.ranges[p][0]
+        for b, k in enumerate(lengths):
+            seq = toks[b, :k, i].clone()
+            out[p].append(seq - start if as_codes else seq)
+    return out
+
+
+class _Stepper:
+    """One decoder step with or without the KV cache (the only place the two modes differ)."""
+
+    def __init__(self, model: SokeGenerator, enc, enc_mask, first: torch.Tensor, use_cache: bool):
+        self.model, self.enc, self.enc_mask, self.use_cache = model, enc, enc_mask, use_cache
+        self.past = None
+        self.x = first  # (N, 1, D): what to feed next (cache) / the whole prefix (no cache)
+
+    def __call__(self) -> torch.Tensor:
+        """Hidden state of the newest position, ``(N, D)``."""
+        if self.use_cache:
+            h, self.past = self.model.decode_hidden(self.x, self.enc, self.enc_mask, self.past, use_cache=True)
+        else:
+            h, _ = self.model.decode_hidden(self.x, self.enc, self.enc_mask, None, use_cache=False)
+        return h[:, -1]
+
+    def feed(self, emb: torch.Tensor) -> None:
+        emb = emb[:, None]
+        self.x = emb if self.use_cache else torch.cat([self.x, emb], 1)
+
+
+def _check_args(model, stop, max_steps):
+    check_stop(stop)
+    if max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+    if model.training:
+        raise ValueError("model is in training mode (dropout on): call model.eval() before decoding")
+
+
+@torch.inference_mode()
+def decode_multihead(model: SokeGenerator, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, languages,
+                     max_steps: int = MAX_STEPS, stop: str = "any", use_cache: bool = True,
+                     as_codes: bool = True) -> dict[str, list[torch.Tensor]]:
+    """Multi-head decoding (SOKE Eq. 4): one stream; each step feeds the fused embedding of the previous
+    step's (body, lhand, rhand) tokens and reads all parts from the same hidden state."""
+    _check_args(model, stop, max_steps)
+    enc, enc_mask = _encoder(model, input_ids, attention_mask)
+    B, n, dev = enc.shape[0], len(model.parts), enc.device
+    W, wb, m0 = _motion_head(model)
+    bias = _part_bias(model, stop, dev, W.dtype)                                   # (n, Vm)
+    eos = torch.tensor([model.vocab.part_eos[p] for p in model.parts], device=dev)  # (n,)
+    emb = _Embedder(model, dev)
+    stepper = _Stepper(model, enc, enc_mask, emb.token(_lang_tensor(model, languages, dev)[:, None]), use_cache)
+    finished = torch.zeros(B, dtype=torch.bool, device=dev)
+    lengths = torch.full((B,), max_steps, dtype=torch.long, device=dev)
+    toks = []
+    for k in range(max_steps):
+        logits = F.linear(stepper(), W) + wb                                        # (B, Vm)
+        step = (logits[:, None, :] + bias).argmax(-1) + m0                          # (B, n) one token per head
+        is_eos = step == eos
+        ends = is_eos.any(1) if stop == "any" else is_eos[:, 0]
+        lengths = torch.where(ends & ~finished, torch.full_like(lengths, k), lengths)
+        finished = finished | ends
+        toks.append(step)
+        if bool(finished.all()):
+            break
+        stepper.feed(emb.fused(step))
+    return _collect(model, torch.stack(toks, 1), lengths, as_codes)
+
+
+@torch.inference_mode()
+def decode_parallel(model: SokeGenerator, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, languages,
+                    max_steps: int = MAX_STEPS, stop: str = "any", use_cache: bool = True,
+                    as_codes: bool = True) -> dict[str, list[torch.Tensor]]:
+    """Parallel decoding (SOKE Eq. 3): three streams with shared weights, batched as ``3B`` rows
+    (sample-major: row ``3b + i`` is part ``i`` of sample ``b``), each started by its part-language token
+    (e.g. ``<body_en_ASL>``); the encoder runs once on ``B`` rows."""
+    _check_args(model, stop, max_steps)
+    enc, enc_mask = _encoder(model, input_ids, attention_mask)
+    B, n, dev = enc.shape[0], len(model.parts), enc.device
+    enc = enc.repeat_interleave(n, 0)
+    enc_mask = None if enc_mask is None else enc_mask.repeat_interleave(n, 0)
+    W, wb, m0 = _motion_head(model)
+    row_bias = _part_bias(model, stop, dev, W.dtype).repeat(B, 1)                   # (nB, Vm)
+    eos = torch.tensor([model.vocab.part_eos[p] for p in model.parts], device=dev)
+    lang = _lang_tensor(model, languages, dev)
+    start = torch.stack([model._part_lang_ids(p, lang) for p in model.parts], 1).reshape(B * n, 1)
+    emb = _Embedder(model, dev)
+    stepper = _Stepper(model, enc, enc_mask, emb.token(start), use_cache)
+    finished = torch.zeros(B, dtype=torch.bool, device=dev)
+    lengths = torch.full((B,), max_steps, dtype=torch.long, device=dev)
+    toks = []
+    for k in range(max_steps):
+        logits = F.linear(stepper(), W) + wb                                        # (nB, Vm)
+        flat = (logits + row_bias).argmax(-1) + m0                                  # (nB,)
+        step = flat.view(B, n)
+        is_eos = step == eos
+        ends = is_eos.any(1) if stop == "any" else is_eos[:, 0]
+        lengths = torch.where(ends & ~finished, torch.full_like(lengths, k), lengths)
+        finished = finished | ends
+        toks.append(step)
+        if bool(finished.all()):
+            break
+        stepper.feed(emb.token(flat))
+    return _collect(model, torch.stack(toks, 1), lengths, as_codes)
+
+
+@torch.inference_mode()
+def decode_sequential(model: SokeGenerator, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, languages,
+                      max_steps: int = MAX_STEPS, stop: str = "any", use_cache: bool = True,
+                      as_codes: bool = True) -> dict[str, list[torch.Tensor]]:
+    """Sequential decoding (SOKE Eq. 2): one stream ``b1 l1 r1 b2 l2 r2 ...``; position ``j`` is read with the
+    mask of part ``j % 3``, so K time steps cost ``3K`` decoder calls. With ``stop='any'`` an EOS of any part
+    ends the sample and only complete triplets are kept."""
+    _check_args(model, stop, max_steps)
+    enc, enc_mask = _encoder(model, input_ids, attention_mask)
+    B, n, dev = enc.shape[0], len(model.parts), enc.device
+    # per part: its own slice of the LM head (codes + EOS, or codes only when that part may not stop)
+    heads = []
+    for i, p in enumerate(model.parts):
+        a, b = model.ranges[p]
+        b = b if (stop == "any" or (stop == "body" and i == 0)) else b - 1
+        heads.append((model.mbart.lm_head.weight[a:b], model.mbart.final_logits_bias[0, a:b], a, model.vocab.part_eos[p]))
+    emb = _Embedder(model, dev)
+    stepper = _Stepper(model, enc, enc_mask, emb.token(_lang_tensor(model, languages, dev)[:, None]), use_cache)
+    finished = torch.zeros(B, dtype=torch.bool, device=dev)
+    lengths = torch.full((B,), max_steps, dtype=torch.long, device=dev)
+    toks = []
+    for j in range(n * max_steps):
+        W, wb, a, eos = heads[j % n]
+        tok = (F.linear(stepper(), W) + wb).argmax(-1) + a                         # (B,)
+        ends = tok == eos
+        lengths = torch.where(ends & ~finished, torch.full_like(lengths, j // n), lengths)
+        finished = finished | ends
+        toks.append(tok)
+        if bool(finished.all()):
+            break
+        stepper.feed(emb.token(tok))
+    steps = len(toks) // n
+    if steps == 0:
+        full = torch.zeros((B, 0, n), dtype=torch.long, device=dev)
+    else:
+        full = torch.stack(toks[: steps * n], 1).view(B, steps, n)
+    return _collect(model, full, lengths.clamp(max=steps), as_codes)
+
+
+DECODERS = {"sequential": decode_sequential, "parallel": decode_parallel, "multihead": decode_multihead}
+
+
+def decode(model: SokeGenerator, input_ids, attention_mask, languages, strategy: str = "multihead", **kwargs):
+    """Dispatch to :func:`decode_sequential` / :func:`decode_parallel` / :func:`decode_multihead`."""
+    return DECODERS[check_strategy(strategy)](model, input_ids, attention_mask, languages, **kwargs)
+
+
+def generate(model: SokeGenerator, texts: Sequence[str], languages: Sequence[str], strategy: str = "multihead",
+             prompts: Sequence[Sequence[int]] | None = None, **kwargs) -> dict[str, list[torch.Tensor]]:
+    """Text -> part-wise motion codes: :func:`encode_batch` then :func:`decode`."""
+    ids, mask, lang = encode_batch(model, texts, languages, prompts)
+    return decode(model, ids, mask, lang, strategy=strategy, **kwargs)

@@ -1,0 +1,155 @@
+"""Retrieval-enhanced prompts (SOKE Sec. 3.4, Fig. 4).
+
+1. :func:`build_sign_dictionary`: every dictionary sign (word-level citation form) is tokenized with the trained
+   part-wise tokenizer; ``{(language, lemma): {part: codes}}``. Of several instances of a word the one with the
+   lowest tokenizer reconstruction error (MSE of ``decode(encode(x))`` vs ``x``) is kept (SOKE Sec. 3.4).
+2. :func:`find_keywords`: the sentence is segmented (jieba for Chinese) and lemmatised with
+   :mod:`slpkit.data.text`; words found in the dictionary become keywords (sentence order, no repeats, at most 3).
+3. :func:`prompt_ids`: the encoder input is the sentence followed, for keyword ``i = 1..3``, by the marker
+   ``" Key word {i}, "`` (CSL ``" 关键词 {i}, "``, DGS ``" Schlüsselwort {i}, "``) and the keyword's
+   per-timestep ``(body, lhand, rhand)`` motion-token triplets, subsampled to at most 10 time steps
+   (reference notes, "Decoding (SOKE code)"). :func:`prompt_text` renders the same prompt as readable text.
+
+Subsampling keeps ``min(K, 10)`` evenly spaced steps including the first and last
+(``round(linspace(0, K-1, n))``): slpkit's choice, the notes only fix the maximum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from slpkit.generators.soke.vocab import KEYWORD_MARKERS, SokeVocab, check_text, normalise_language
+
+MAX_KEYWORDS = 3
+MAX_PROMPT_STEPS = 10
+
+
+def as_partwise(tokenizer):
+    """Accept a ``PartwiseTokenizer`` or the Lightning ``TokenizerModule`` returned by ``train_tokenizer``."""
+    tok = getattr(tokenizer, "tokenizer", tokenizer)
+    if not hasattr(tok, "encode") or not hasattr(tok, "decode"):
+        raise ValueError(f"expected a PartwiseTokenizer (or TokenizerModule), got {type(tokenizer).__name__}")
+    return tok
+
+
+@dataclass
+class SignDictionary:
+    """``entries[(language, lemma)] = {part: LongTensor (K,) codes}``; ``errors`` the kept instance's
+    reconstruction MSE, ``instances`` its instance index."""
+
+    entries: dict[tuple[str, str], dict[str, torch.Tensor]] = field(default_factory=dict)
+    errors: dict[tuple[str, str], float] = field(default_factory=dict)
+    instances: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, key) -> bool:
+        return key in self.entries
+
+    def get(self, language: str, word: str):
+        return self.entries.get((language, word))
+
+    def words(self, language: str) -> list[str]:
+        return sorted(w for (l, w) in self.entries if l == language)
+
+
+@torch.no_grad()
+def build_sign_dictionary(entries: Iterable[Any], tokenizer, lemmatise_words: bool = True) -> SignDictionary:
+    """Tokenize every ``DictEntry`` (``language, word, instance, v133``) and keep, per ``(language, lemma)``, the
+    instance with the lowest tokenizer reconstruction error."""
+    tok = as_partwise(tokenizer)
+    was = tok.training
+    tok.eval()
+    out = SignDictionary()
+    try:
+        for e in entries:
+            x = torch.as_tensor(np.asarray(e.v133, np.float32))
+            codes = tok.encode(x)                              # {part: (K,)}
+            rec = tok.decode(codes)[: x.shape[0]]
+            err = float(((rec.cpu() - x) ** 2).mean())
+            word = _lemma(e.word, e.language) if lemmatise_words else e.word
+            key = (e.language, word)
+            if key not in out.errors or err < out.errors[key]:
+                out.entries[key] = {p: c.cpu().long() for p, c in codes.items()}
+                out.errors[key] = err
+                out.instances[key] = int(getattr(e, "instance", 0))
+    finally:
+        tok.train(was)
+    return out
+
+
+def _lemma(word: str, language: str) -> str:
+    from slpkit.data.text import lemmatise
+
+    return lemmatise(word, language)
+
+
+def find_keywords(text: str, language: str, dictionary: SignDictionary, max_keywords: int = MAX_KEYWORDS) -> list[str]:
+    """Lemmas of the sentence's words found in the dictionary: sentence order, no repeats, at most ``max_keywords``."""
+    from slpkit.data.text import lemmatise, segment
+
+    check_text(text)
+    language = normalise_language(language)
+    found: list[str] = []
+    for w in segment(text, language):
+        lem = lemmatise(w, language)
+        if (language, lem) in dictionary and lem not in found:
+            found.append(lem)
+            if len(found) == max_keywords:
+                break
+    return found
+
+
+def subsample_steps(n_steps: int, max_steps: int = MAX_PROMPT_STEPS) -> list[int]:
+    """Indices of at most ``max_steps`` evenly spaced time steps (first and last kept)."""
+    if n_steps <= max_steps:
+        return list(range(n_steps))
+    return [int(i) for i in np.round(np.linspace(0, n_steps - 1, max_steps)).astype(int)]
+
+
+def keyword_triplet_ids(vocab: SokeVocab, codes: Mapping[str, torch.Tensor], max_steps: int = MAX_PROMPT_STEPS) -> list[int]:
+    """Per-timestep motion-token tuples of a dictionary sign, ``b1 l1 r1 b2 l2 r2 ...`` as vocabulary ids."""
+    K = min(int(torch.as_tensor(codes[p]).numel()) for p in vocab.parts)
+    ids = {p: vocab.codes_to_ids(p, torch.as_tensor(codes[p]).reshape(-1)[:K]).tolist() for p in vocab.parts}
+    out: list[int] = []
+    for k in subsample_steps(K, max_steps):
+        out += [ids[p][k] for p in vocab.parts]
+    return out
+
+
+def prompt_ids(vocab: SokeVocab, text: str, language: str, dictionary: SignDictionary | None,
+               max_keywords: int = MAX_KEYWORDS, max_steps: int = MAX_PROMPT_STEPS) -> list[int]:
+    """Retrieval part of the encoder input (to append after the sentence's ids; see
+    ``SokeVocab.encode_source``): for each keyword ``i``, marker ids then its motion-token triplets."""
+    language = normalise_language(language, vocab.languages)
+    if dictionary is None:
+        return []
+    out: list[int] = []
+    for i, word in enumerate(find_keywords(text, language, dictionary, max_keywords), start=1):
+        out += vocab.encode_marker(language, i)
+        out += keyword_triplet_ids(vocab, dictionary.get(language, word), max_steps)
+    return out
+
+
+def prompt_text(vocab: SokeVocab, text: str, language: str, dictionary: SignDictionary | None,
+                max_keywords: int = MAX_KEYWORDS, max_steps: int = MAX_PROMPT_STEPS) -> str:
+    """The prompt as a string (for reading): ``text Key word 1, <body_3><lhand_7><rhand_1>...``."""
+    language = normalise_language(language, vocab.languages)
+    s = text
+    if dictionary is None:
+        return s
+    for i, word in enumerate(find_keywords(text, language, dictionary, max_keywords), start=1):
+        s += KEYWORD_MARKERS[language].format(i=i)
+        s += "".join(vocab.tokens(keyword_triplet_ids(vocab, dictionary.get(language, word), max_steps)))
+    return s
+
+
+def batch_prompts(vocab: SokeVocab, texts: Sequence[str], languages: Sequence[str], dictionary: SignDictionary | None,
+                  **kw) -> list[list[int]]:
+    """:func:`prompt_ids` for a batch."""
+    return [prompt_ids(vocab, t, l, dictionary, **kw) for t, l in zip(texts, languages)]

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from slpkit.body import keypoints as kp
+
 from slpkit.generators.darslp.autoencoder import (
     AEConfig,
+    REGION_ORDER,
     AutoencoderModule,
     PoseAutoencoder,
     as_keypoints,
@@ -138,3 +141,18 @@ def test_lightning_module_accepts_datamodule_batches():
     assert torch.isfinite(loss)
     opt = mod.configure_optimizers()
     assert opt.defaults["lr"] == 2e-4 and opt.defaults["betas"] == (0.5, 0.9)
+
+
+def test_decoder_writes_each_region_to_its_keypoints():
+    # SLRTP order puts the right hand (8:29) before the left (29:50): a decoder that
+    # concatenated regions in latent order would put the right hand's output on the left hand.
+    ae = PoseAutoencoder(AEConfig())
+    with torch.no_grad():
+        for name, dec in ae.decoders.items():
+            for m in dec.modules():
+                if isinstance(m, torch.nn.Linear):
+                    m.weight.zero_()
+                    m.bias.fill_(float(REGION_ORDER.index(name) + 1))
+    out = ae.decode(torch.zeros(2, ae.latent_dim))
+    for i, name in enumerate(REGION_ORDER):
+        torch.testing.assert_close(out[:, kp.REGIONS[name]], torch.full_like(out[:, kp.REGIONS[name]], i + 1.0))

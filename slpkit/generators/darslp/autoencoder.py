@@ -172,6 +172,12 @@ class PoseAutoencoder(nn.Module):
         self.latent_slices = cfg.latent_slices()
         if set(self.joint_slices) != set(REGION_ORDER):
             raise ValueError(f"region_joints must name exactly {REGION_ORDER}, got {sorted(self.joint_slices)}")
+        # Regions are not stored in REGION_ORDER in the 178 layout (SLRTP puts the right hand
+        # first), so decoding concatenates them in layout order, which must tile 0..178.
+        self.layout_order = sorted(REGION_ORDER, key=lambda n: self.joint_slices[n].start)
+        bounds = [(self.joint_slices[n].start, self.joint_slices[n].stop) for n in self.layout_order]
+        if bounds[0][0] != 0 or bounds[-1][1] != NUM_KEYPOINTS or any(a[1] != b[0] for a, b in zip(bounds, bounds[1:])):
+            raise ValueError(f"region_joints must tile the {NUM_KEYPOINTS} keypoints without gaps, got {bounds}")
         self.encoders = nn.ModuleDict()
         self.decoders = nn.ModuleDict()
         for name in REGION_ORDER:
@@ -208,7 +214,7 @@ class PoseAutoencoder(nn.Module):
         if z.shape[-1] != self.latent_dim:
             raise ValueError(f"latents have {z.shape[-1]} channels, this autoencoder uses {self.latent_dim}")
         parts = []
-        for n in REGION_ORDER:
+        for n in self.layout_order:
             sl = self.joint_slices[n]
             parts.append(self.decoders[n](z[..., self.latent_slices[n]]).reshape(*z.shape[:-1], sl.stop - sl.start, 3))
         return torch.cat(parts, dim=-2) * self.scale + self.mean_pose

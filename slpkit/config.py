@@ -62,6 +62,50 @@ def accelerator_for(device: str = "auto") -> str:
     return "gpu" if resolve_device(device).type == "cuda" else "cpu"
 
 
+#: Config fields that choose *where* a run happens, not *what* it computes: left out of cache keys.
+SCALE_OUT_FIELDS: tuple[str, ...] = ("devices", "strategy")
+
+
+def trainer_options(device: str = "auto", devices: int | str | list = 1, strategy: str = "auto", num_nodes: int = 1,
+                    precision: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``lightning.pytorch.Trainer``: the one place trainers pick their hardware.
+
+    ``accelerator`` comes from :func:`accelerator_for` (``device``); ``devices``, ``strategy`` and
+    ``num_nodes`` are passed through to Lightning; ``precision`` only when given (else Lightning's
+    ``'32-true'``). The defaults train on one device, exactly as before. Scale-out is Lightning's
+    own DDP, no home-made launcher::
+
+        # 4 GPUs of one machine, one process each (run as a script: `python train.py`)
+        trainer = pl.Trainer(max_epochs=10, **trainer_options("cuda", devices=4, strategy="ddp"))
+        # the same through a stage config
+        cfg = TokenizerConfig.for_mode("full", devices=4, strategy="ddp")
+
+    slpkit trainers keep every config's ``batch_size`` as the *global* batch: each of the
+    ``trainer.world_size`` processes loads ``batch_size / world_size`` of it (:func:`per_device_batch`),
+    so steps per epoch, LR schedules and results do not depend on the device count (which is why
+    ``devices`` / ``strategy`` are not in cache keys). ``strategy="ddp"`` re-runs the calling script
+    once per device; from a notebook use ``"ddp_notebook"`` (fork) instead.
+    """
+    opts: dict[str, Any] = {"accelerator": accelerator_for(device), "devices": devices, "strategy": strategy,
+                            "num_nodes": num_nodes}
+    if precision is not None:
+        opts["precision"] = precision
+    return opts
+
+
+def per_device_batch(batch_size: int, world_size: int) -> int:
+    """Per-process share of a global ``batch_size`` under DDP (raises unless it divides evenly)."""
+    if world_size < 1 or batch_size % world_size:
+        raise ValueError(f"batch_size {batch_size} is the global batch and must be divisible by the "
+                         f"{world_size} DDP processes: change batch_size or devices")
+    return batch_size // world_size
+
+
+def result_fields(cfg: Any) -> dict[str, Any]:
+    """``dataclasses.asdict(cfg)`` without :data:`SCALE_OUT_FIELDS` (what a cache key should hash)."""
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in SCALE_OUT_FIELDS}
+
+
 def _jsonable(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return _jsonable(dataclasses.asdict(obj))

@@ -10,6 +10,7 @@ import os
 import pytest
 
 from slpkit.notebook import discover_notebooks
+from slpkit.notebook.runner import execute
 
 NOTEBOOKS = discover_notebooks()
 
@@ -17,15 +18,9 @@ NOTEBOOKS = discover_notebooks()
 @pytest.mark.notebooks
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_smoke_mode(nb, tmp_path):
-    import papermill as pm
-
     out = tmp_path / nb.stem
-    out.mkdir()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    pm.execute_notebook(
-        str(nb), str(out / nb.name), cwd=str(nb.parent), progress_bar=False,
-        parameters={"mode": "smoke", "seed": 0, "device": "cpu", "output_dir": str(out)},
-    )
+    execute(nb, out, {"mode": "smoke", "seed": 0, "device": "cpu", "output_dir": str(out)})
     res = json.loads((out / "results.json").read_text())
     assert res["mode"] == "smoke" and res["notebook"] == nb.stem
     assert res["tables"], f"{nb.name} wrote no tables"

@@ -39,7 +39,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from slpkit.checks import check_motion
-from slpkit.config import Preset, accelerator_for, cache_dir, config_hash, resolve_device, seed_everything
+from slpkit.config import (SCALE_OUT_FIELDS, Preset, cache_dir, config_hash, per_device_batch, resolve_device,
+                           seed_everything, trainer_options)
 
 PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
 LANG_TOKENS = {"asl": "en_ASL", "csl": "zh_CSL", "dgs": "de_DGS"}
@@ -79,6 +80,8 @@ class BackTranslatorConfig(Preset):
     max_epochs: int = 40
     seed: int = 0
     device: str = "auto"
+    devices: int | str = 1  # Lightning Trainer devices / strategy, e.g. 4 and "ddp"; batch_size stays global
+    strategy: str = "auto"
 
     @classmethod
     def smoke(cls) -> "BackTranslatorConfig":
@@ -416,9 +419,10 @@ def _corpus_fingerprint(corpus: Any) -> dict[str, Any]:
 
 
 def backtranslator_key(corpus: Any, representation: str, cfg: BackTranslatorConfig) -> str:
-    """Cache key: hash of the config (device excluded), representation and corpus fingerprint."""
+    """Cache key: hash of the config (device, devices, strategy excluded), representation and corpus fingerprint."""
     c = dataclasses.asdict(cfg)
-    c.pop("device", None)
+    for k in ("device", *SCALE_OUT_FIELDS):
+        c.pop(k, None)
     return config_hash({"cfg": c, "representation": representation, "corpus": _corpus_fingerprint(corpus),
                         "version": CACHE_VERSION}, 16)
 
@@ -455,18 +459,20 @@ def train_backtranslator(corpus: Any, representation: str = "v133", cfg: BackTra
         feats = feats + sentence_features(entries, representation)
     vocab = Vocab.build([s.text for s in items], [s.language for s in items], cfg.zh_tokens)
     model = BackTranslator(dm.dim, vocab.itos, dataclasses.asdict(cfg), dm.mean.tolist(), dm.std.tolist(), representation)
-    loader = DataLoader(SignDataset(items, feats), batch_size=cfg.batch_size, shuffle=True, collate_fn=collate_motion)
     trainer = pl.Trainer(
-        max_epochs=cfg.max_epochs, accelerator=accelerator_for(cfg.device), devices=1, logger=False,
+        max_epochs=cfg.max_epochs, **trainer_options(cfg.device, cfg.devices, cfg.strategy), logger=False,
         enable_checkpointing=False, enable_model_summary=False, gradient_clip_val=1.0,
         num_sanity_val_steps=0, limit_val_batches=1.0 if validate else 0,
         **({} if progress_bar is None else {"enable_progress_bar": progress_bar}),
     )
+    loader = DataLoader(SignDataset(items, feats), batch_size=per_device_batch(cfg.batch_size, trainer.world_size),
+                        shuffle=True, collate_fn=collate_motion)
     trainer.fit(model, train_dataloaders=loader,
                 val_dataloaders=dm.val_dataloader() if validate and corpus.split("val") else None)
     model = model.cpu().eval()
-    if cache:
+    if cache and trainer.is_global_zero:
         model.save(path)
+    trainer.strategy.barrier("slpkit-backtranslator-saved")
     return model.to(resolve_device(cfg.device))
 
 

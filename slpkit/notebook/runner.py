@@ -28,6 +28,24 @@ def discover_notebooks(notebook_dir: str | Path = NOTEBOOK_DIR, select: Iterable
     return nbs
 
 
+def execute(nb: str | Path, out_dir: str | Path, parameters: dict, kernel_name: str | None = None,
+            progress_bar: bool = False) -> Path:
+    """Execute one notebook with papermill into ``out_dir``; returns the executed copy's path.
+
+    papermill raises when a cell's last output arrives more than ``iopub_timeout`` (4 s)
+    after the cell finished; on a loaded 2-core CI machine that happens to healthy cells,
+    so the wait is raised to two minutes (cells themselves have no time limit).
+    """
+    import papermill as pm
+
+    nb, out_dir = Path(nb), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / nb.name
+    pm.execute_notebook(str(nb), str(out), parameters=parameters, kernel_name=kernel_name,
+                        cwd=str(nb.parent), progress_bar=progress_bar, iopub_timeout=120)
+    return out
+
+
 def run_notebooks(
     mode: str = "smoke",
     run_dir: str | Path | None = None,
@@ -39,8 +57,6 @@ def run_notebooks(
     extra_parameters: dict | None = None,
 ) -> Path:
     """Run notebooks through papermill, then write ``REPORT.md``; returns the run folder."""
-    import papermill as pm
-
     check_mode(mode)
     run_dir = Path(run_dir or Path("runs") / f"{mode}-{time.strftime('%Y%m%d-%H%M%S')}")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -52,10 +68,7 @@ def run_notebooks(
         params.update(extra_parameters or {})
         t0 = time.perf_counter()
         print(f"[slpkit] running {nb.name} ({mode}) -> {out}", flush=True)
-        pm.execute_notebook(
-            str(nb), str(out / nb.name), parameters=params, kernel_name=kernel_name,
-            cwd=str(nb.parent), progress_bar=os.environ.get("CI") is None,
-        )
+        execute(nb, out, params, kernel_name=kernel_name, progress_bar=os.environ.get("CI") is None)
         dt = time.perf_counter() - t0
         timings.append((nb.stem, dt))
         print(f"[slpkit] {nb.name} done in {dt:.1f} s", flush=True)

@@ -32,7 +32,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from slpkit.config import Preset, accelerator_for, cache_dir, config_hash, resolve_device, seed_everything
+from slpkit.config import (Preset, cache_dir, config_hash, per_device_batch, resolve_device, result_fields,
+                           seed_everything, trainer_options)
 from slpkit.tokenizers.partwise import PartwiseTokenizer
 
 #: bump when the checkpoint format or training semantics change (invalidates the cache)
@@ -49,6 +50,8 @@ class TokenizerConfig(Preset):
     (``'32-true'``, ``'bf16-mixed'`` on GPU); ``compile`` wraps the forward in ``torch.compile``.
     ``include_dictionary`` adds the corpus' citation-form signs to the training clips (SOKE
     trains DETO on the sentences and the sign dictionaries).
+    ``devices`` / ``strategy`` go to Lightning's Trainer (e.g. ``devices=4, strategy='ddp'``);
+    ``batch_size`` stays the global batch, so they are not part of the cache key.
     """
 
     partition: str = "body_lhand_rhand"
@@ -81,6 +84,8 @@ class TokenizerConfig(Preset):
     compile: bool = False
     num_workers: int = 0
     seed: int = 0
+    devices: int | str = 1
+    strategy: str = "auto"
 
     @classmethod
     def smoke(cls) -> "TokenizerConfig":
@@ -247,9 +252,9 @@ class TokenizerModule(pl.LightningModule):
 
 # ---------------------------------------------------------------------------------- train + cache
 def cache_key(corpus: Any, cfg: TokenizerConfig) -> str:
-    """Hash of the config, the corpus content and the cache version."""
+    """Hash of the config (``devices`` / ``strategy`` excluded), the corpus content and the cache version."""
     fp = corpus.fingerprint() if hasattr(corpus, "fingerprint") else str(getattr(corpus, "meta", ""))
-    return config_hash({"cfg": cfg, "corpus": fp, "version": CACHE_VERSION})
+    return config_hash({"cfg": result_fields(cfg), "corpus": fp, "version": CACHE_VERSION})
 
 
 def cache_path(corpus: Any, cfg: TokenizerConfig) -> Path:
@@ -302,24 +307,28 @@ def train_tokenizer(corpus: Any, cfg: TokenizerConfig | None = None, cache: bool
     seed_everything(cfg.seed)
     module = TokenizerModule(cfg, total_steps=total, warmup=warm)
     module.tokenizer.set_normalization(mean, std)
-    loader = DataLoader(ds, batch_size=cfg.batch_size, shuffle=True, num_workers=cfg.num_workers,
+    has_val = bool(validate and corpus.split("val"))
+    trainer = pl.Trainer(
+        max_steps=total, max_epochs=-1, **trainer_options(device, cfg.devices, cfg.strategy, precision=cfg.precision),
+        logger=False, enable_checkpointing=False, enable_model_summary=False,
+        enable_progress_bar=progress, num_sanity_val_steps=0, limit_val_batches=1.0 if has_val else 0,
+        val_check_interval=min(steps_per_epoch, 100) if has_val else None, deterministic=False,
+    )
+    batch = per_device_batch(cfg.batch_size, trainer.world_size)  # cfg.batch_size is the global batch
+    loader = DataLoader(ds, batch_size=batch, shuffle=True, num_workers=cfg.num_workers,
                         drop_last=len(ds) > cfg.batch_size, persistent_workers=cfg.num_workers > 0)
     val_loader = None
-    if validate and corpus.split("val"):
+    if has_val:
         vfeats = [np.asarray(probe.to_features(c), np.float32) for c in training_clips(corpus, cfg, "val")]
         vnorm = [(f - mean) / (np.maximum(std, cfg.std_floor) + 1e-10) for f in vfeats]
-        val_loader = DataLoader(WindowDataset(vnorm, cfg.window), batch_size=cfg.batch_size)
-    trainer = pl.Trainer(
-        max_steps=total, max_epochs=-1, accelerator=accelerator_for(device), devices=1,
-        precision=cfg.precision, logger=False, enable_checkpointing=False, enable_model_summary=False,
-        enable_progress_bar=progress, num_sanity_val_steps=0, limit_val_batches=1.0 if val_loader else 0,
-        val_check_interval=min(steps_per_epoch, 100) if val_loader else None, deterministic=False,
-    )
+        val_loader = DataLoader(WindowDataset(vnorm, cfg.window), batch_size=batch)
     t0 = time.perf_counter()
     trainer.fit(module, loader, val_loader)
     module.train_seconds = time.perf_counter() - t0
     tmp = path.with_suffix(".tmp")
-    trainer.save_checkpoint(str(tmp))
-    os.replace(tmp, path)
+    trainer.save_checkpoint(str(tmp))  # written by global rank 0 only under DDP
+    if trainer.is_global_zero:
+        os.replace(tmp, path)
+    trainer.strategy.barrier("slpkit-tokenizer-saved")
     module.from_cache, module.checkpoint_path = False, path
     return module.to(resolve_device(device)).eval()

@@ -18,6 +18,12 @@ Both map latents ``z`` of shape ``(B, N, C)`` to the nearest of ``K`` codes
 
 * loss: commitment only, ``mse(z, sg(z_q))`` (SOKE weights it 0.02).
 
+Under DDP (``torch.distributed`` initialised, e.g. Lightning ``strategy='ddp'``) the per-step
+``E @ X`` / ``E.sum(1)`` are all-reduced (summed), so the EMA follows the global batch exactly as
+one process would, and the first-batch init and the dead-code replacement rows are rank 0's,
+broadcast: every rank keeps an identical codebook. Every rank must then run the same number of
+training-mode forwards (as DDP does). Without a process group nothing changes.
+
 :class:`VectorQuantizer` learns the codebook with the VQ-VAE losses
 ``||sg(z) - e||^2 + beta ||z - sg(e)||^2``.
 
@@ -66,6 +72,11 @@ def _nearest(flat: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
     return dist.argmin(dim=1)
 
 
+def _distributed() -> bool:
+    """True inside an initialised ``torch.distributed`` process group (DDP)."""
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
 def _check_latent(z: torch.Tensor, dim: int, who: str) -> None:
     if z.ndim != 3 or z.shape[-1] != dim:
         raise ValueError(f"{who} expects latents of shape (B, N, {dim}), got {tuple(z.shape)}")
@@ -84,7 +95,8 @@ class EMAResetQuantizer(nn.Module):
 
     State (buffers, saved in checkpoints): ``codebook`` (K, C), ``code_sum`` (K, C),
     ``code_count`` (K,), ``initted`` (bool). Updates happen only in ``train()`` mode, in
-    float32 even under autocast. Single-process: no all-reduce across devices.
+    float32 even under autocast. Under an initialised ``torch.distributed`` process group the
+    statistics are all-reduced and the random rows broadcast from rank 0 (see module doc).
     """
 
     def __init__(self, codebook_size: int, code_dim: int, mu: float = 0.99, reset_threshold: float = 1.0,
@@ -122,6 +134,8 @@ class EMAResetQuantizer(nn.Module):
     def init_codebook(self, flat: torch.Tensor) -> None:
         """Codebook <- random encoder outputs of ``flat`` (M, C); counts <- 1."""
         rows = self._random_rows(flat.float())
+        if _distributed():
+            torch.distributed.broadcast(rows, src=0)
         self.codebook.copy_(rows)
         self.code_sum.copy_(rows)
         self.code_count.fill_(1.0)
@@ -135,9 +149,16 @@ class EMAResetQuantizer(nn.Module):
         code_sum = onehot @ flat
         code_count = onehot.sum(1)
         code_rand = self._random_rows(flat)
+        dist = _distributed()
+        if dist:  # global-batch statistics: one all-reduce of [E @ X | E.sum(1)]
+            stats = torch.cat([code_sum, code_count[:, None]], 1)
+            torch.distributed.all_reduce(stats)
+            code_sum, code_count = stats[:, :-1], stats[:, -1]
         self.code_sum.mul_(self.mu).add_((1.0 - self.mu) * code_sum)
         self.code_count.mul_(self.mu).add_((1.0 - self.mu) * code_count)
         usage = (self.code_count >= self.reset_threshold)
+        if dist and not bool(usage.all()):  # same decision on every rank (counts are global)
+            torch.distributed.broadcast(code_rand, src=0)
         code_update = self.code_sum / self.code_count.clamp_min(1e-12)[:, None]
         self.codebook.copy_(torch.where(usage[:, None], code_update, code_rand))
         self.last_reset = ~usage.cpu()

@@ -81,6 +81,8 @@ class AEConfig(Preset):
     batch_size: int = 256  # frames (the autoencoder is per frame)
     normalize: bool = True
     region_joints: tuple = DEFAULT_REGION_JOINTS
+    devices: int | str = 1  # Lightning Trainer devices / strategy (e.g. 4, "ddp"); batch_size stays global
+    strategy: str = "auto"
 
     @classmethod
     def smoke(cls) -> "AEConfig":
@@ -284,12 +286,12 @@ class AutoencoderModule(pl.LightningModule):
         return torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr, betas=tuple(self.cfg.betas))
 
 
-def _quiet_trainer(epochs: int, device: str = "cpu", **kw) -> pl.Trainer:
-    from slpkit.config import accelerator_for
+def _quiet_trainer(epochs: int, device: str = "cpu", devices: int | str = 1, strategy: str = "auto", **kw) -> pl.Trainer:
+    from slpkit.config import trainer_options
 
     with _quiet():
         return pl.Trainer(
-            max_epochs=epochs, accelerator=accelerator_for(device), devices=1, logger=False,
+            max_epochs=epochs, **trainer_options(device, devices, strategy), logger=False,
             enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
             num_sanity_val_steps=0, **kw,
         )
@@ -324,7 +326,7 @@ def train_autoencoder(
     """
     from torch.utils.data import DataLoader, TensorDataset
 
-    from slpkit.config import seed_everything
+    from slpkit.config import per_device_batch, seed_everything
 
     cfg = cfg or AEConfig()
     if seed is not None:
@@ -337,7 +339,8 @@ def train_autoencoder(
         frames = torch.cat([as_keypoints(s, "sequence").reshape(-1, NUM_KEYPOINTS, 3) for s in sequences], 0)
     module = AutoencoderModule(cfg)
     module.model.fit_normalizer(frames)
-    loader = DataLoader(TensorDataset(frames), batch_size=cfg.batch_size, shuffle=True)
+    trainer = _quiet_trainer(cfg.epochs, device, cfg.devices, cfg.strategy)
+    loader = DataLoader(TensorDataset(frames), batch_size=per_device_batch(cfg.batch_size, trainer.world_size), shuffle=True)
     with _quiet():
-        _quiet_trainer(cfg.epochs, device).fit(module, loader)
+        trainer.fit(module, loader)
     return module.model.cpu().eval()

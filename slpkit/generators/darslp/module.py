@@ -110,6 +110,10 @@ class DarslpConfig(Preset):
     grad_clip: float = 1.0
     length_weight: float = 1.0  # multiplier of L_len (1 in the paper, Eq. 6)
     seed: int = 0
+    # Lightning Trainer devices / strategy of both stages (they override ``ae.devices`` / ``ae.strategy``,
+    # which serve a standalone ``train_autoencoder``); ``batch_size`` stays the global batch.
+    devices: int | str = 1
+    strategy: str = "auto"
 
     @classmethod
     def smoke(cls) -> "DarslpConfig":
@@ -178,7 +182,11 @@ class _LatentDataset(Dataset):
 
 class _BucketBatches(torch.utils.data.Sampler):
     """Shuffled batches of similar length (less padding): shuffle, sort within pools of ``pool`` batches,
-    cut into batches, shuffle the batches. Deterministic given ``seed`` and the epoch count."""
+    cut into batches, shuffle the batches. Deterministic given ``seed`` and the epoch count.
+
+    Under DDP (``torch.distributed`` initialised) every rank builds the same batches and takes its
+    ``batch[rank::world]`` share, so ``batch_size`` stays the global batch; batches with fewer items
+    than ranks are skipped (the trainer must be built with ``use_distributed_sampler=False``)."""
 
     def __init__(self, lengths: Sequence[int], batch_size: int, seed: int = 0, pool: int = 4):
         self.lengths = np.asarray(lengths)
@@ -194,11 +202,27 @@ class _BucketBatches(torch.utils.data.Sampler):
             part = idx[i: i + chunk]
             part = part[np.argsort(self.lengths[part], kind="stable")]
             batches += [part[j: j + self.bs].tolist() for j in range(0, len(part), self.bs)]
+        rank, world = _rank_world()
         for k in rng.permutation(len(batches)):
-            yield batches[k]
+            if world == 1:
+                yield batches[k]
+            elif len(batches[k]) >= world:
+                yield batches[k][rank::world]
 
     def __len__(self) -> int:
-        return int(math.ceil(len(self.lengths) / self.bs))
+        world = _rank_world()[1]
+        if world == 1:
+            return int(math.ceil(len(self.lengths) / self.bs))
+        n, chunk = len(self.lengths), self.bs * self.pool
+        sizes = [min(self.bs, min(chunk, n - i) - j) for i in range(0, n, chunk) for j in range(0, min(chunk, n - i), self.bs)]
+        return sum(s >= world for s in sizes)
+
+
+def _rank_world() -> tuple[int, int]:
+    """``(rank, world_size)`` of the initialised process group, ``(0, 1)`` without one."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
 
 
 def _collate(batch):
@@ -265,7 +289,8 @@ class NATModule(pl.LightningModule):
         res = self.losses(batch)
         bs = int(batch["ids"].shape[0])
         for k, v in res.items():
-            self.log(f"train/{k}", v, on_step=False, on_epoch=True, batch_size=bs)
+            # sync_dist: every DDP rank sees the same epoch loss, so ReduceLROnPlateau agrees across ranks
+            self.log(f"train/{k}", v, on_step=False, on_epoch=True, batch_size=bs, sync_dist=True)
         return res["loss"]
 
     def validation_step(self, batch, batch_idx):
@@ -300,7 +325,8 @@ class Darslp:
     # -- stage 1
     def fit_autoencoder(self, examples: Sequence[Example]) -> "Darslp":
         self._check_examples(examples)
-        self.ae = train_autoencoder([e.keypoints for e in examples], self.cfg.ae, device=self.device, seed=self.cfg.seed)
+        ae_cfg = dataclasses.replace(self.cfg.ae, devices=self.cfg.devices, strategy=self.cfg.strategy)
+        self.ae = train_autoencoder([e.keypoints for e in examples], ae_cfg, device=self.device, seed=self.cfg.seed)
         return self
 
     @torch.no_grad()
@@ -358,7 +384,8 @@ class Darslp:
         )
         sampler = _BucketBatches([len(z) for z in self._data.latents], self.cfg.batch_size, seed=self.cfg.seed + 7919 * self.epochs_done)
         loader = DataLoader(self._data, batch_sampler=sampler, collate_fn=_collate)
-        trainer = _quiet_trainer(epochs, self.device, gradient_clip_val=self.cfg.grad_clip or None)
+        trainer = _quiet_trainer(epochs, self.device, self.cfg.devices, self.cfg.strategy, use_distributed_sampler=False,
+                                 gradient_clip_val=self.cfg.grad_clip or None)
         module.train()
         with _quiet():
             trainer.fit(module, loader)

@@ -155,8 +155,9 @@ def _flat_costs(ps: list[np.ndarray], rs: list[np.ndarray], cost: str, out: np.n
     P = torch.zeros((b, n, d), dtype=dt)
     R = torch.zeros((b, m, d), dtype=dt)
     for k, (p, r) in enumerate(zip(ps, rs)):
-        P[k, : len(p)] = torch.from_numpy(np.asarray(p)).to(dt)
-        R[k, : len(r)] = torch.from_numpy(np.asarray(r)).to(dt)
+        # np.require copies read-only views (e.g. np.broadcast_to) that torch cannot wrap
+        P[k, : len(p)] = torch.from_numpy(np.require(p, requirements="W")).to(dt)
+        R[k, : len(r)] = torch.from_numpy(np.require(r, requirements="W")).to(dt)
     with torch.no_grad():
         if cost == "l1":
             C = torch.cdist(P, R, p=1.0)

@@ -97,3 +97,15 @@ def test_max_len_and_errors(corpus):
         feature_stats([])
     with pytest.raises(ValueError, match="empty batch"):
         collate_motion([])
+
+
+def test_soke_length_rules_option(corpus):
+    dm = SignDataModule(corpus, "v133", batch_size=4, normalise=False, length_rules=True)
+    raw = corpus_features(corpus, "v133")
+    for s, x in zip(corpus.split("train"), dm.features("train")):
+        # 25 fps -> 24 fps, then at least 40 frames, a multiple of 4; frames are copies of raw frames
+        assert x.shape[0] % 4 == 0 and 40 <= x.shape[0] <= 400
+        assert x.shape[0] <= int(24 * s.num_frames / 25) or x.shape[0] == 40
+        assert np.isin(x[:, 0], raw[s.id][:, 0]).all()
+    assert raw is corpus_features(corpus, "v133")  # the shared feature cache is not rewritten
+    assert all(raw[s.id].shape[0] == s.num_frames for s in corpus.sentences)

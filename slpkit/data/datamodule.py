@@ -243,11 +243,13 @@ class SignDataModule(pl.LightningDataModule):
     ``normalise=True`` makes items ``(x - mean) / (std + 1e-10)`` with train statistics;
     :meth:`normalise` / :meth:`denormalise` convert model outputs (numpy or torch, any
     leading shape) either way. ``mean``/``std`` are available right after construction.
+    ``length_rules=True`` applies SOKE's length rules to every clip
+    (:func:`slpkit.data.formats.soke.soke_length_rules`: 24 fps, 40..400 frames, a multiple of 4).
     """
 
     def __init__(self, corpus: Any, representation: str = "v133", batch_size: int = 32, normalise: bool = True,
                  max_len: int | None = None, num_workers: int = 0, crop: str = "start", shuffle_train: bool = True,
-                 drop_last: bool = False):
+                 drop_last: bool = False, length_rules: bool = False):
         super().__init__()
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -261,6 +263,11 @@ class SignDataModule(pl.LightningDataModule):
         self.shuffle_train = shuffle_train
         self.drop_last = drop_last
         self._features = corpus_features(corpus, representation)
+        if length_rules:
+            from slpkit.data.formats.soke import soke_length_rules
+
+            # a new dict: the per-corpus feature cache stays untouched
+            self._features = {s.id: soke_length_rules(self._features[s.id], s.fps) for s in corpus.sentences}
         train = [self._features[s.id] for s in corpus.split("train")]
         self.mean, self.std = feature_stats(train)
         check_finite(self.mean, f"{representation} train mean")

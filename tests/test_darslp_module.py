@@ -95,3 +95,41 @@ def test_synthsign_two_phase_training_generation_and_evaluation(corpus):
     assert dtw_mje([e.keypoints for e in test], [e.keypoints for e in test]) == pytest.approx(0.0, abs=1e-9)
     spread = kl.latent_spread([e.text for e in test], [e.language for e in test])
     assert set(spread) == {"body", "lhand", "rhand", "face"} and all(v >= 0 for v in spread.values())
+
+
+class _IdentityAE(torch.nn.Module):
+    """Stands in for PoseAutoencoder: perfect reconstruction, zero mean pose."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean_pose", torch.zeros(178, 3))
+
+    def reconstruct(self, x):
+        return torch.as_tensor(x).clone()
+
+
+class _FakeModel:
+    def __init__(self, scores=None):
+        self.ae, self.scores, self.seen = _IdentityAE(), scores, None
+
+    def _need(self, what):
+        pass
+
+    def evaluate(self, examples, backtranslator=None):
+        self.seen = (len(examples), backtranslator)
+        return self.scores
+
+
+def test_reconstruction_row_and_evaluate_rows():
+    from slpkit.generators.darslp import RECON_COLUMNS, Example, evaluate_rows, reconstruction_row
+
+    kp = np.zeros((3, 178, 3), np.float32)
+    kp[:, :, 0] = 2.0  # every joint at distance 2 from the (zero) mean pose
+    exs = [Example("a", "asl", kp), Example("b", "asl", kp[:1])]
+    row = reconstruction_row("80", _FakeModel(), exs)
+    assert row == ["80", 0.0, 0.0, 0.0, 0.0, 2.0, 0.0] and len(row) == len(RECON_COLUMNS)
+    sc = {"dtw_mje": 0.5, "bleu1": 1, "bleu2": 2, "bleu3": 3, "bleu4": 4, "chrf": 5, "rouge_l": 6}
+    a, b = _FakeModel(sc), _FakeModel(dict(sc, dtw_mje=0.25))
+    rows = evaluate_rows({"A": a, "B": b}, exs, backtranslator="bt")
+    assert rows == [["A", 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0], ["B", 0.25, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]
+    assert a.seen == (2, "bt")

@@ -107,3 +107,47 @@ def test_m3t_fsq_pipeline_runs(corpus, cache_env):
     s = corpus.split("test")[0]
     out = module.reconstruct(np.concatenate([s.v133, s.face108], -1))
     assert out.shape == (s.num_frames, 241)
+
+
+def _fake_result(body=10.0, hand=5.0, face=0.5, use=(50.0, 60.0, 80.0, 90.0)):
+    """A hand-made run_tokenizer_experiment result (m3t streams)."""
+    cb = {s: {"utilisation": u} for s, u in zip(("body", "lhand", "rhand", "face"), use)}
+    return {"recon": {"body": {"pa_mpjpe_mm": body}, "hand": {"pa_mpjpe_mm": hand}, "face": {"param_mae": face}},
+            "codebook": cb, "seconds": 0.0}
+
+
+def test_modality_row_and_mean_utilisation():
+    from slpkit.tokenizers import MODALITY_COLUMNS, mean_utilisation, modality_row
+
+    r = _fake_result()
+    assert modality_row("FSQ", r) == ["FSQ", 10.0, 5.0, 0.5, 50.0, 70.0, 90.0]
+    assert modality_row("FSQ", r, (16, 1024)) == ["FSQ", 16, 1024, 10.0, 5.0, 0.5, 50.0, 70.0, 90.0]
+    assert len(modality_row("x", r)) == 1 + len(MODALITY_COLUMNS)
+    assert mean_utilisation(r["codebook"]) == pytest.approx(70.0)
+    assert mean_utilisation(r["codebook"], ["body", "face", "missing"]) == pytest.approx(70.0)
+
+
+def test_experiment_config_presets():
+    from slpkit.tokenizers import experiment_config
+
+    cfg = experiment_config("smoke", seed=3, steps=7, partition="whole")
+    assert (cfg.seed, cfg.max_steps, cfg.partition, cfg.quantizer) == (3, 7, "whole", "vq")
+    assert experiment_config("smoke").max_steps == TokenizerConfig.smoke().max_steps  # steps=None keeps the preset
+    m = experiment_config("smoke", steps=5, preset="m3t", quantizer="vq")
+    assert m == TokenizerConfig.m3t("smoke", seed=0, max_steps=5, quantizer="vq")
+    with pytest.raises(ValueError, match="preset"):
+        experiment_config("smoke", preset="nope")
+
+
+def test_run_tokenizer_experiment_tiny(corpus, cache_env):
+    from slpkit.tokenizers import experiment_config, run_tokenizer_experiment
+    from slpkit.tokenizers.module import clip_poses
+
+    cfg = experiment_config("smoke", steps=5, preset="m3t", width=16, res_depth=1, batch_size=8, window=16)
+    test = [clip_poses(s, "m3t") for s in corpus.split("test")]
+    out = run_tokenizer_experiment(corpus, cfg, test, test + test, cache=False, device="cpu")
+    assert set(out) == {"recon", "codebook", "seconds"} and out["seconds"] > 0
+    assert set(out["codebook"]) == {"body", "lhand", "rhand", "face"}
+    n_tokens = sum(-(-len(c) // 4) for c in test)  # ceil(T/4) tokens per clip
+    assert out["codebook"]["face"]["counts"].sum() == 2 * n_tokens  # stats over stats_clips
+    assert np.isfinite(out["recon"]["face"]["param_mae"])

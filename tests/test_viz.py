@@ -110,3 +110,39 @@ def test_animate_bad_input(tmp_path):
         animate(np.full((2, 21, 3), np.nan), HAND_PARENTS, path=str(tmp_path / "x.gif"))
     with pytest.raises(ValueError, match="same joint set"):
         side_by_side(np.zeros((2, 21, 3)), np.zeros((2, 12, 3)), None, str(tmp_path / "x.gif"))
+
+
+def test_codebook_sweep_plot():
+    from slpkit.viz import plot_codebook_sweep
+
+    def ev(b, h, k):
+        f = np.arange(k, dtype=float) / np.arange(k).sum()
+        return {"recon": {"body": {"pa_mpjpe_mm": b}, "hand": {"pa_mpjpe_mm": h}},
+                "codebook": {s: {"frequency": f, "utilisation": 75.0} for s in ("body", "rhand")}}
+
+    res = {"64/128": ev(20, 7, 4), "96/192": ev(19, 6, 6), "128/256": ev(21, 6.5, 8)}
+    fig = plot_codebook_sweep(res)  # default: the middle configuration
+    left, right = fig.axes
+    assert len(left.get_lines()) == 3  # body, hand, selected marker
+    assert len(right.get_lines()) == 2 and len(right.get_lines()[0].get_xdata()) == 6  # body + rhand of '96/192'
+    assert "96/192" in right.get_title()
+    assert np.allclose(right.get_lines()[0].get_ydata(), np.sort(res["96/192"]["codebook"]["body"]["frequency"])[::-1])
+    fig = plot_codebook_sweep(res, "64/128", streams=("body",))
+    assert len(fig.axes[1].get_lines()) == 1 and list(fig.axes[0].get_lines()[2].get_ydata()) == [20, 7]
+    with pytest.raises(KeyError):
+        plot_codebook_sweep(res, "1/2")
+
+
+def test_codebook_sweep_widget_draws_the_selected_configuration():
+    pytest.importorskip("ipywidgets")
+    from slpkit.viz import codebook_sweep_widget
+
+    res = {k: {"recon": {"body": {"pa_mpjpe_mm": 1.0}, "hand": {"pa_mpjpe_mm": 2.0}},
+               "codebook": {s: {"frequency": np.ones(4) / 4, "utilisation": 100.0} for s in ("body", "rhand")}}
+           for k in ("a", "b", "c")}
+    w = codebook_sweep_widget(res)
+    dd = w.children[0]
+    assert list(dd.options) == ["a", "b", "c"] and dd.value == "b"
+    assert "b" in w.result.axes[1].get_title()
+    dd.value = "c"  # the widget redraws on change
+    assert "c" in w.result.axes[1].get_title()

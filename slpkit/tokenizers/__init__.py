@@ -6,7 +6,8 @@
 - :mod:`~slpkit.tokenizers.partwise`  :class:`PartwiseTokenizer` (whole / body_hands / body_lhand_rhand / m3t)
 - :mod:`~slpkit.tokenizers.module`    Lightning :class:`TokenizerModule`, :class:`TokenizerConfig`,
   :func:`train_tokenizer` (cached), :func:`load_tokenizer`
-- :mod:`~slpkit.tokenizers.stats`     codebook usage, reconstruction MPJPE / PA-MPJPE, mean-pose baseline
+- :mod:`~slpkit.tokenizers.stats`     codebook usage, reconstruction MPJPE / PA-MPJPE, mean-pose baseline,
+  notebook experiment helpers (:func:`experiment_config`, :func:`run_tokenizer_experiment`, :func:`modality_row`)
 """
 
 from slpkit.tokenizers.conv import Decoder, Encoder, Resnet1D
@@ -21,10 +22,15 @@ from slpkit.tokenizers.module import (
 )
 from slpkit.tokenizers.partwise import PartwiseTokenizer, m3t_features, m3t_poses, partition_streams
 from slpkit.tokenizers.stats import (
+    MODALITY_COLUMNS,
     codebook_report,
     evaluate_tokenizer,
+    experiment_config,
     mean_pose_report,
+    mean_utilisation,
+    modality_row,
     reconstruction_report,
+    run_tokenizer_experiment,
     tokenize_clips,
 )
 from slpkit.tokenizers.vq import EMAResetQuantizer, QuantizerOutput, VectorQuantizer
@@ -33,5 +39,6 @@ __all__ = [
     "Encoder", "Decoder", "Resnet1D", "FSQ", "round_ste", "EMAResetQuantizer", "VectorQuantizer", "QuantizerOutput",
     "PartwiseTokenizer", "partition_streams", "m3t_features", "m3t_poses", "TokenizerConfig", "TokenizerModule",
     "build_tokenizer", "train_tokenizer", "load_tokenizer", "cache_path", "codebook_report", "evaluate_tokenizer",
-    "mean_pose_report", "reconstruction_report", "tokenize_clips",
+    "mean_pose_report", "reconstruction_report", "tokenize_clips", "experiment_config", "run_tokenizer_experiment",
+    "mean_utilisation", "modality_row", "MODALITY_COLUMNS",
 ]

@@ -15,6 +15,8 @@
   M3T reports face PA-VPE on FLAME vertices, which slpkit does not model).
 * :func:`mean_pose_report` - the same errors for the constant train-mean pose: the
   baseline a tokenizer must beat.
+* experiment helpers of notebooks 02 / 03: :func:`experiment_config`,
+  :func:`run_tokenizer_experiment`, :func:`mean_utilisation`, :func:`modality_row`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
-from slpkit.tokenizers.module import TokenizerModule, clip_poses
+from slpkit.tokenizers.module import TokenizerConfig, TokenizerModule, clip_poses
 from slpkit.tokenizers.partwise import PartwiseTokenizer
 
 
@@ -136,3 +138,67 @@ def evaluate_tokenizer(model: TokenizerModule | PartwiseTokenizer, corpus: Any, 
     if baseline:
         out["baseline"] = mean_pose_report(corpus.split("train"), raw, tok.partition)
     return out
+
+
+# ------------------------------------------------------------------ experiment helpers (notebooks 02 / 03)
+def experiment_config(mode: str, seed: int = 0, steps: int | None = None, preset: str = "soke",
+                      **overrides) -> TokenizerConfig:
+    """The :class:`~slpkit.tokenizers.module.TokenizerConfig` of one notebook experiment.
+
+    ``preset='soke'`` starts from ``TokenizerConfig.for_mode(mode)`` (SOKE's DETO), ``'m3t'`` from
+    ``TokenizerConfig.m3t(mode)`` (FSQ-VAEs). ``seed`` and ``overrides`` (e.g. ``partition``,
+    ``quantizer``, ``codebook_sizes``) replace the preset's fields; ``steps`` (if not ``None``)
+    sets ``max_steps``, which then wins over ``max_epochs``.
+    """
+    over = dict(seed=seed, **overrides)
+    if steps is not None:
+        over["max_steps"] = int(steps)
+    if preset == "soke":
+        return TokenizerConfig.for_mode(mode, **over)
+    if preset == "m3t":
+        return TokenizerConfig.m3t(mode, **over)
+    raise ValueError(f"unknown preset {preset!r}: use 'soke' or 'm3t'")
+
+
+def run_tokenizer_experiment(corpus: Any, cfg: TokenizerConfig, eval_clips: Sequence[Any],
+                             stats_clips: Sequence[Any] | None = None, cache: bool = True,
+                             device: str = "auto") -> dict[str, Any]:
+    """Train (or load from the cache) the tokenizer of ``cfg`` on ``corpus`` and measure it.
+
+    Reconstruction is measured on ``eval_clips`` (:func:`reconstruction_report`), codebook usage on
+    the tokens of ``stats_clips`` (default: ``eval_clips``; notebook 03 uses every clip of the corpus).
+    Clips are raw tokenizer inputs ``(T, D)`` (e.g. from ``clip_poses``) or sentences.
+    Returns ``{'recon': reconstruction_report, 'codebook': codebook_report, 'seconds': training
+    time in s (0.0 when loaded from the cache)}``.
+    """
+    from slpkit.tokenizers.module import train_tokenizer
+
+    module = train_tokenizer(corpus, cfg, cache=cache, device=device)
+    tok = module.tokenizer
+    stats_clips = eval_clips if stats_clips is None else stats_clips
+    raw = [c if isinstance(c, np.ndarray) else clip_poses(c, tok.partition) for c in stats_clips]
+    return {"recon": reconstruction_report(module, eval_clips),
+            "codebook": codebook_report(tokenize_clips(module, raw), tok.codebook_sizes),
+            "seconds": module.train_seconds}
+
+
+def mean_utilisation(codebook: Mapping[str, Mapping[str, Any]], streams: Sequence[str] | None = None) -> float:
+    """Mean codebook utilisation (%) over ``streams`` of a :func:`codebook_report` (default: all of
+    its streams); streams missing from the report are skipped."""
+    names = list(codebook) if streams is None else [s for s in streams if s in codebook]
+    return float(np.mean([codebook[k]["utilisation"] for k in names]))
+
+
+#: Metric columns of :func:`modality_row` (after the label and any ``extra`` columns).
+MODALITY_COLUMNS = ["body PA-MPJPE (mm)", "hand PA-MPJPE (mm)", "face error", "body use %", "hand use %", "face use %"]
+
+
+def modality_row(label: str, result: Mapping[str, Any], extra: Sequence[Any] = ()) -> list:
+    """One table row per M3T tokenizer (M3T Table 3 layout) from a :func:`run_tokenizer_experiment` result:
+    ``[label, *extra, body PA-MPJPE, hand PA-MPJPE, face param MAE, body use %, hand use % (mean of both
+    hands), face use %]`` (:data:`MODALITY_COLUMNS`). ``result`` needs ``'recon'`` with body / hand /
+    face errors and ``'codebook'`` with body / lhand / rhand / face utilisation."""
+    rc, cb = result["recon"], result["codebook"]
+    hand_use = 0.5 * (cb["lhand"]["utilisation"] + cb["rhand"]["utilisation"])
+    return [label, *extra, rc["body"]["pa_mpjpe_mm"], rc["hand"]["pa_mpjpe_mm"], rc["face"]["param_mae"],
+            cb["body"]["utilisation"], hand_use, cb["face"]["utilisation"]]

@@ -1,4 +1,4 @@
-"""Skeleton plots and animations (matplotlib; GIF via Pillow, MP4 via ffmpeg if present)."""
+"""Skeleton plots and animations (matplotlib; GIF via Pillow, MP4 via ffmpeg if present), sweep plots."""
 
 from slpkit.viz.animate import animate, side_by_side
 from slpkit.viz.skeleton import (
@@ -11,6 +11,7 @@ from slpkit.viz.skeleton import (
     plot_keypoints178,
     plot_skeleton,
 )
+from slpkit.viz.sweep import codebook_sweep_widget, plot_codebook_sweep
 
 __all__ = [
     "HAND_EDGES",
@@ -19,6 +20,8 @@ __all__ = [
     "REGION_COLORS",
     "animate",
     "edges_from_parents",
+    "codebook_sweep_widget",
+    "plot_codebook_sweep",
     "plot_frame_parts",
     "plot_keypoints178",
     "plot_skeleton",

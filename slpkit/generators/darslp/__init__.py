@@ -26,6 +26,9 @@ from slpkit.generators.darslp.module import (
     TABLE_COLUMNS,
     plot_latent_histograms,
     to_frame_rate,
+    reconstruction_row,
+    RECON_COLUMNS,
+    evaluate_rows,
 )
 from slpkit.generators.darslp.nat import NATConfig, NonAutoregressiveTransformer, TextVocab
 
@@ -35,6 +38,7 @@ __all__ = [
     "Darslp", "DarslpConfig", "Example", "NATModule", "examples_from_corpus", "dtw_mje",
     "motion_variance", "channel_entropy", "latent_channel_stats", "weights_bhf",
     "result_row", "TABLE_COLUMNS", "plot_latent_histograms", "to_frame_rate",
+    "reconstruction_row", "RECON_COLUMNS", "evaluate_rows",
     "PAPER_L1_WEIGHTS", "PAPER_KL_WEIGHTS",
     "NATConfig", "NonAutoregressiveTransformer", "TextVocab",
 ]

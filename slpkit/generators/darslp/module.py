@@ -66,6 +66,9 @@ __all__ = [
     "TABLE_COLUMNS",
     "result_row",
     "plot_latent_histograms",
+    "reconstruction_row",
+    "RECON_COLUMNS",
+    "evaluate_rows",
 ]
 
 #: Final region weights of the paper (Sec. 4.3): L1 (body-RH-LH-face) 1-14-10-2, KL 1-10-6-1.
@@ -587,3 +590,39 @@ def plot_latent_histograms(stats: Mapping[str, dict], title: str = ""):
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+#: Columns of :func:`reconstruction_row` (notebook 06's autoencoder table).
+RECON_COLUMNS = ["latent", "body", "lhand", "rhand", "face", "mean-pose baseline (all)", "AE (all)"]
+
+
+@torch.no_grad()
+def reconstruction_row(label: str, model: "Darslp", examples: Sequence[Example], digits: int = 4) -> list:
+    """Autoencoder reconstruction on ``examples`` as a table row (:data:`RECON_COLUMNS`).
+
+    All frames of the examples are stacked to ``(N, 178, 3)`` and passed through ``model.ae``
+    (``decode(encode(x))``). Returns ``[label, body, lhand, rhand, face, mean-pose baseline (all),
+    AE (all)]``: the mean per-joint Euclidean error (keypoint units) per region
+    (``slpkit.body.keypoints.REGIONS``), then over all 178 keypoints for the AE's mean pose
+    (the baseline) and for the reconstruction, each rounded to ``digits``.
+    """
+    from slpkit.body.keypoints import REGIONS
+
+    model._need("ae")
+    frames = torch.cat([torch.as_tensor(e.keypoints) for e in examples]).to(model.ae.mean_pose.device)
+    rec = model.ae.reconstruct(frames)
+    mean = model.ae.mean_pose.expand_as(frames)
+
+    def err(a: torch.Tensor, sl: slice) -> float:  # mean per-joint error over frames and joints of sl
+        return float((a[:, sl] - frames[:, sl]).norm(dim=-1).mean())
+
+    everything = slice(0, 178)
+    return [label] + [round(err(rec, REGIONS[r]), digits) for r in ("body", "lhand", "rhand", "face")] + \
+           [round(err(mean, everything), digits), round(err(rec, everything), digits)]
+
+
+def evaluate_rows(models: Mapping[str, "Darslp"], examples: Sequence[Example], backtranslator: Any = None) -> list[list]:
+    """:func:`result_row` of each ``{label: model}`` evaluated on ``examples`` (:meth:`Darslp.evaluate`:
+    DTW-MJE and, with a back-translator, BLEU-1..4 / chrF / ROUGE-L), in the mapping's order
+    (columns :data:`TABLE_COLUMNS`)."""
+    return [result_row(label, m.evaluate(examples, backtranslator=backtranslator)) for label, m in models.items()]

@@ -22,3 +22,9 @@ def _private_cache(tmp_path_factory):
         os.environ.pop("SLPKIT_CACHE", None)
     else:
         os.environ["SLPKIT_CACHE"] = old
+
+
+def pytest_collection_modifyitems(config, items):
+    # The notebook runs are the longest tests (minutes each): hand them out first so the
+    # two xdist workers finish together instead of one running notebooks at the end.
+    items.sort(key=lambda item: 0 if item.get_closest_marker("notebooks") else 1)

@@ -39,11 +39,11 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from slpkit.checks import check_motion
+from slpkit.data.text import LANG_TOKENS
 from slpkit.config import (SCALE_OUT_FIELDS, Preset, cache_dir, config_hash, per_device_batch, resolve_device,
                            seed_everything, trainer_options)
 
 PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
-LANG_TOKENS = {"asl": "en_ASL", "csl": "zh_CSL", "dgs": "de_DGS"}
 CACHE_VERSION = 1
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
 _NO_SPACE_BEFORE = set(".,!?;:)]}%…")

@@ -5,7 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 MODE   ?= smoke
-# 2 pytest workers x 1 torch thread each fits CI's 2 cores without oversubscription.
+# 2 pytest workers x 1 torch thread each fits CI's 2 cores without oversubscription; tests are
+# handed out one at a time (--maxschedchunk 1) so the minutes-long notebook runs, collected
+# first (tests/conftest.py), spread over both workers instead of queueing on one.
 WORKERS ?= 2
 
 .PHONY: env run test bench clean
@@ -26,7 +28,7 @@ run: env
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/slpkit run --mode $(MODE)
 
 test: env
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist load -q
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist load --maxschedchunk 1 -q
 
 bench: env
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -36,7 +36,7 @@ import torch
 
 from slpkit.checks import check_finite, check_nonempty
 from slpkit.metrics.dtw import dtw_batch, dtw_from_costs
-from slpkit.metrics.procrustes import procrustes_align
+from slpkit.metrics.procrustes import procrustes_align, rotation_from_covariance
 
 __all__ = ["mpjpe", "pa_mpjpe", "dtw_jpe", "dtw_pa_jpe", "pa_cost_matrix", "part_scores", "PARTS"]
 
@@ -163,15 +163,8 @@ def pa_cost_matrix(pred, ref, subset=None, block: int = 32) -> np.ndarray:
     for i0 in range(0, len(p), block):
         Xb = X[i0 : i0 + block]
         H = np.einsum("ija,kjb->ikab", Xb, Y)  # (b, Tr, 3, 3)
-        U, S, Vt = np.linalg.svd(H)
-        V = np.swapaxes(Vt, -1, -2)
-        Ut = np.swapaxes(U, -1, -2)
-        d = np.sign(np.linalg.det(V @ Ut))
-        d = np.where(d == 0, 1.0, d)
-        fix = np.ones(S.shape)
-        fix[..., -1] = d
-        R = (V * fix[..., None, :]) @ Ut  # (b, Tr, 3, 3)
-        s = (S * fix).sum(-1) / np.maximum(varX[i0 : i0 + block, None], 1e-12)  # (b, Tr)
+        R, S = rotation_from_covariance(H)  # (b, Tr, 3, 3), (b, Tr, 3)
+        s = S.sum(-1) / np.maximum(varX[i0 : i0 + block, None], 1e-12)  # (b, Tr)
         # aligned - ref (centred) on the subset: s * X_i[idx] R^T - Y_j[idx]
         A = np.einsum("isa,ikba->iksb", Xb[:, idx], R) * s[..., None, None]
         out[i0 : i0 + block] = np.linalg.norm(A - Ys[None], axis=-1).mean(-1)

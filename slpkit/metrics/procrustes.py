@@ -50,22 +50,31 @@ def _check_pair(pred, ref) -> tuple[np.ndarray, np.ndarray]:
     return p.astype(np.float64), r.astype(np.float64)
 
 
+def rotation_from_covariance(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kabsch with reflection fix: the proper rotation ``R`` maximising ``tr(R H)``.
+
+    ``H (..., 3, 3) = X^T Y`` of centred point sets. Returns ``R (..., 3, 3)`` (``det R = +1``,
+    ``R = V diag(1, 1, d) U^T``) and the sign-fixed singular values ``(..., 3)``, whose sum
+    is the optimal ``tr(R H)`` (the numerator of the similarity scale).
+    """
+    U, S, Vt = np.linalg.svd(H)
+    V = np.swapaxes(Vt, -1, -2)
+    Ut = np.swapaxes(U, -1, -2)
+    d = np.sign(np.linalg.det(V @ Ut))
+    d = np.where(d == 0, 1.0, d)  # degenerate (planar/collinear) sets: keep the proper solution
+    fix = np.ones(S.shape)
+    fix[..., -1] = d
+    return (V * fix[..., None, :]) @ Ut, S * fix
+
+
 def _transform(p: np.ndarray, r: np.ndarray):
     mu_p = p.mean(-2, keepdims=True)
     mu_r = r.mean(-2, keepdims=True)
     X = p - mu_p
     Y = r - mu_r
-    H = np.swapaxes(X, -1, -2) @ Y  # (..., C, C)
-    U, S, Vt = np.linalg.svd(H)
-    V = np.swapaxes(Vt, -1, -2)
-    Ut = np.swapaxes(U, -1, -2)
-    d = np.sign(np.linalg.det(V @ Ut))
-    d = np.where(d == 0, 1.0, d)
-    fix = np.ones(S.shape)
-    fix[..., -1] = d
-    R = (V * fix[..., None, :]) @ Ut  # V diag(fix) U^T
+    R, S = rotation_from_covariance(np.swapaxes(X, -1, -2) @ Y)
     var = (X**2).sum((-1, -2))
-    s = (S * fix).sum(-1) / np.maximum(var, 1e-12)
+    s = S.sum(-1) / np.maximum(var, 1e-12)
     t = mu_r[..., 0, :] - s[..., None] * (mu_p @ np.swapaxes(R, -1, -2))[..., 0, :]
     return s, R, t
 

@@ -10,6 +10,14 @@ matplotlib.use("Agg")
 torch.set_num_threads(1)
 
 
+@pytest.fixture(scope="session")
+def corpus():
+    """The smoke SynthSign corpus (seed 0), generated once per worker and shared read-only."""
+    from slpkit.data.synthsign import SynthSignConfig, generate
+
+    return generate(SynthSignConfig.for_mode("smoke", seed=0))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
     # Each xdist worker trains into its own cache folder: no two processes write one checkpoint.

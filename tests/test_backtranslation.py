@@ -21,13 +21,6 @@ from slpkit.eval.backtranslation import (
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    from slpkit.data.synthsign import SynthSignConfig, generate
-
-    return generate(SynthSignConfig.for_mode("smoke", seed=0))
-
-
-@pytest.fixture(scope="module")
 def trained(corpus):
     cfg = BackTranslatorConfig.smoke()
     t0 = time.process_time()  # CPU seconds of this process: robust to other jobs sharing the cores

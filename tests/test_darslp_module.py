@@ -51,15 +51,6 @@ class _StubBT:
         return {"bleu1": 1.0, "bleu2": 0.5, "bleu3": 0.2, "bleu4": 0.1, "chrf": 3.0, "rouge_l": 2.0, "n": len(poses), "per_language": {}}
 
 
-@pytest.fixture(scope="module")
-def corpus():
-    pytest.importorskip("slpkit.data.synthsign")
-    pytest.importorskip("slpkit.body.keypoints")
-    from slpkit.data.synthsign import SynthSignConfig, generate
-
-    return generate(SynthSignConfig.for_mode("smoke", seed=0))
-
-
 def test_synthsign_two_phase_training_generation_and_evaluation(corpus):
     from slpkit.generators.darslp import examples_from_corpus
 

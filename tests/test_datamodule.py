@@ -13,13 +13,6 @@ from slpkit.data.datamodule import (
 )
 
 
-@pytest.fixture(scope="module")
-def corpus():
-    from slpkit.data.synthsign import SynthSignConfig, generate
-
-    return generate(SynthSignConfig.for_mode("smoke", seed=0))
-
-
 def test_splits_are_disjoint_and_cover_the_corpus(corpus):
     dm = SignDataModule(corpus, "v133", batch_size=4)
     ids = {sp: {b for batch in getattr(dm, f"{sp}_dataloader")() for b in batch["id"]} for sp in ("train", "val", "test")}

@@ -13,13 +13,6 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    from slpkit.data.synthsign import SynthSignConfig, generate
-
-    return generate(SynthSignConfig.for_mode("smoke", seed=0))
-
-
-@pytest.fixture(scope="module")
 def sentences(corpus):
     """Two sentences per (language, split), for speed; every language and split is present."""
     out = []

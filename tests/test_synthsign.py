@@ -15,11 +15,6 @@ def small(**kw) -> SynthSignConfig:
     return SynthSignConfig.for_mode("smoke", sentences_per_language=15, dict_instances=1, **kw)
 
 
-@pytest.fixture(scope="module")
-def corpus() -> Corpus:
-    return generate(SynthSignConfig.for_mode("smoke", seed=0))
-
-
 def test_same_seed_same_corpus_bit_for_bit():
     a, b = generate(small(seed=3)), generate(small(seed=3))
     assert a.fingerprint() == b.fingerprint()

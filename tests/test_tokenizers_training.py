@@ -17,13 +17,6 @@ from slpkit.tokenizers import (
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    from slpkit.data.synthsign import SynthSignConfig, generate
-
-    return generate(SynthSignConfig.for_mode("smoke", seed=0))
-
-
-@pytest.fixture(scope="module")
 def cache_env(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("SLPKIT_CACHE", str(tmp_path_factory.mktemp("slpkit_cache")))

@@ -40,6 +40,7 @@ from torch.utils.data import DataLoader
 
 from slpkit.checks import check_motion
 from slpkit.data.text import LANG_TOKENS
+from slpkit.positional import sinusoidal_encoding
 from slpkit.config import (SCALE_OUT_FIELDS, Preset, cache_dir, config_hash, per_device_batch, resolve_device,
                            seed_everything, trainer_options)
 
@@ -157,15 +158,6 @@ class Vocab:
 # ---------------------------------------------------------------------------------------
 # model
 # ---------------------------------------------------------------------------------------
-def sinusoidal_positions(n: int, d: int) -> torch.Tensor:
-    pos = torch.arange(n, dtype=torch.float32)[:, None]
-    div = torch.exp(torch.arange(0, d, 2, dtype=torch.float32) * (-math.log(10000.0) / d))
-    pe = torch.zeros(n, d)
-    pe[:, 0::2] = torch.sin(pos * div)
-    pe[:, 1::2] = torch.cos(pos * div)[:, : d // 2]
-    return pe
-
-
 class BackTranslator(pl.LightningModule):
     """Sign-to-text transformer. Inputs are raw ``(T, D)`` poses in ``representation``."""
 
@@ -188,7 +180,7 @@ class BackTranslator(pl.LightningModule):
             self.in_proj = nn.Linear(self.in_dim, c.d_model)
         else:
             raise ValueError(f"frontend {c.frontend!r}: use 'conv' or 'pool'")
-        self.register_buffer("pos", sinusoidal_positions(max(c.max_frames, c.max_text_len + 2), c.d_model), persistent=False)
+        self.register_buffer("pos", sinusoidal_encoding(max(c.max_frames, c.max_text_len + 2), c.d_model), persistent=False)
         enc_layer = nn.TransformerEncoderLayer(c.d_model, c.n_heads, c.ff_dim, c.dropout, batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(enc_layer, c.enc_layers, enable_nested_tensor=False)
         self.enc_norm = nn.LayerNorm(c.d_model)

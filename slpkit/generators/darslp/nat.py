@@ -22,7 +22,6 @@ outputs, as in the paper) can be given directly to :meth:`NonAutoregressiveTrans
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections import Counter
 from typing import Callable, Mapping, Sequence
 
@@ -30,6 +29,7 @@ import torch
 from torch import nn
 
 from slpkit.config import Preset
+from slpkit.positional import sinusoidal_encoding
 
 __all__ = [
     "NATConfig",
@@ -142,16 +142,6 @@ class LearnedTextEmbedding(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         return self.embed(ids)
-
-
-def sinusoidal_encoding(length: int, dim: int) -> torch.Tensor:
-    """Standard transformer sinusoidal positional encoding ``(length, dim)``."""
-    pos = torch.arange(length, dtype=torch.float32)[:, None]
-    div = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
-    pe = torch.zeros(length, dim)
-    pe[:, 0::2] = torch.sin(pos * div)
-    pe[:, 1::2] = torch.cos(pos * div)[:, : dim // 2]
-    return pe
 
 
 def lengths_from_ratio(ratio: torch.Tensor, max_len: int) -> torch.Tensor:

@@ -19,6 +19,8 @@ import torch
 
 Mode = Literal["smoke", "full"]
 MODES: tuple[str, ...] = ("smoke", "full")
+#: set (to a log path) by ``slpkit run --mode full --dry-run``; see :mod:`slpkit.training.dryrun`
+DRY_RUN_ENV = "SLPKIT_DRY_RUN"
 
 
 def check_mode(mode: str) -> Mode:
@@ -151,9 +153,26 @@ class Preset:
         raise NotImplementedError
 
     @classmethod
+    def dry_run_overrides(cls) -> dict[str, Any]:
+        """Fields a full-mode dry run changes (only data sizes; see :mod:`slpkit.training.dryrun`)."""
+        return {}
+
+    @classmethod
     def for_mode(cls, mode: str, **overrides):
+        """The ``smoke()`` or ``full()`` preset with ``overrides`` applied (and validated).
+
+        During a full-mode dry run (``$SLPKIT_DRY_RUN`` set) ``full`` also gets :meth:`dry_run_overrides`.
+        """
         cfg = cls.smoke() if check_mode(mode) == "smoke" else cls.full()
-        return dataclasses.replace(cfg, **overrides) if overrides else cfg
+        if mode == "full" and os.environ.get(DRY_RUN_ENV):
+            overrides = {**cls.dry_run_overrides(), **overrides}
+        if overrides:
+            unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(cls)})
+            if unknown:
+                raise ValueError(f"{cls.__name__} has no field(s) {unknown}: valid fields are "
+                                 f"{[f.name for f in dataclasses.fields(cls)]}")
+            cfg = dataclasses.replace(cfg, **overrides)
+        return cfg
 
 
 def cache_dir(*parts: str) -> Path:

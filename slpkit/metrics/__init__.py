@@ -21,10 +21,17 @@ from slpkit.metrics.dtw import (
 from slpkit.metrics.latency import measure_latency
 from slpkit.metrics.pose import PARTS, dtw_jpe, dtw_pa_jpe, mpjpe, pa_cost_matrix, pa_mpjpe, part_scores
 from slpkit.metrics.procrustes import procrustes_align, similarity_transform
-from slpkit.metrics.text import bleu, chrf, rouge_l, tokens, translation_scores
+from slpkit.metrics.bootstrap import Ordering, ordering, orderings_table, paired_bootstrap
+from slpkit.metrics.text import bleu, bleu_statistic, chrf, rouge_l, rouge_l_sentences, tokens, translation_scores
 
 __all__ = [
     "COSTS",
+    "Ordering",
+    "ordering",
+    "orderings_table",
+    "paired_bootstrap",
+    "bleu_statistic",
+    "rouge_l_sentences",
     "PARTS",
     "bleu",
     "chrf",

@@ -25,11 +25,13 @@ Tiny example::
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
+import numpy as np
 from sacrebleu.metrics import BLEU, CHRF
 
-__all__ = ["tokens", "bleu", "chrf", "rouge_l", "translation_scores", "CHAR_LANGUAGES"]
+__all__ = ["tokens", "bleu", "chrf", "rouge_l", "translation_scores", "bleu_statistic", "rouge_l_sentences",
+           "CHAR_LANGUAGES"]
 
 #: languages scored per character (sign language code or spoken language code)
 CHAR_LANGUAGES = frozenset({"csl", "zh", "zh_csl", "chinese", "cmn"})
@@ -94,21 +96,65 @@ def _lcs(a: list[str], b: list[str]) -> int:
     return prev[-1]
 
 
+def rouge_l_sentences(hyps: Sequence[str], refs: Sequence[str], language: str | None = None,
+                      beta: float = 1.0) -> np.ndarray:
+    """Sentence-level ROUGE-L F-measures (0-100), one per pair (:func:`rouge_l` is their mean)."""
+    hyps, refs = _check(hyps, refs)
+    out = np.zeros(len(hyps))
+    for q, (h, r) in enumerate(zip(hyps, refs)):
+        th, tr = tokens(h, language), tokens(r, language)
+        lcs = _lcs(th, tr) if th and tr else 0
+        if lcs:
+            p, rc = lcs / len(th), lcs / len(tr)
+            out[q] = 100.0 * (1 + beta**2) * p * rc / (rc + beta**2 * p)
+    return out
+
+
 def rouge_l(hyps: Sequence[str], refs: Sequence[str], language: str | None = None, beta: float = 1.0) -> float:
     """Mean sentence-level ROUGE-L F-measure (0-100) from the longest common subsequence.
 
     Per sentence: ``P = LCS / len(hyp)``, ``R = LCS / len(ref)``,
     ``F = (1 + beta^2) P R / (R + beta^2 P)`` (0 when LCS = 0 or a side is empty).
     """
+    return float(rouge_l_sentences(hyps, refs, language, beta).mean())
+
+
+def bleu_statistic(hyps: Sequence[str], refs: Sequence[str], languages: Sequence[str] | str,
+                   order: int = 4) -> Callable[[np.ndarray], float]:
+    """``f(indices) -> BLEU-order`` of any resample of the sentences, for the paired bootstrap.
+
+    Per-sentence n-gram statistics are extracted once with sacrebleu (``_extract_corpus_statistics``,
+    what sacrebleu's own paired bootstrap uses); a resample's corpus BLEU is computed from the summed
+    statistics. With several languages the score is the mean of the per-language corpus BLEUs weighted
+    by each language's number of sentences in the resample (languages are tokenised differently, so
+    they are never pooled), as :func:`slpkit.eval.backtranslation.score_translations` does.
+    ``f(np.arange(n))`` equals that overall score.
+    """
     hyps, refs = _check(hyps, refs)
-    total = 0.0
-    for h, r in zip(hyps, refs):
-        th, tr = tokens(h, language), tokens(r, language)
-        lcs = _lcs(th, tr) if th and tr else 0
-        if lcs:
-            p, rc = lcs / len(th), lcs / len(tr)
-            total += (1 + beta**2) * p * rc / (rc + beta**2 * p)
-    return 100.0 * total / len(hyps)
+    langs = [languages] * len(hyps) if isinstance(languages, str) else list(languages)
+    if len(langs) != len(hyps):
+        raise ValueError(f"{len(hyps)} hypotheses but {len(langs)} languages: pass one language per sentence")
+    metric = BLEU(max_ngram_order=order, tokenize="none")
+    stats = np.zeros((len(hyps), 2 + 2 * order))
+    codes = sorted(set(langs))
+    lang_id = np.array([codes.index(l) for l in langs])
+    for li, lang in enumerate(codes):
+        idx = np.nonzero(lang_id == li)[0]
+        h = _prep([hyps[i] for i in idx], lang)
+        r = _prep([refs[i] for i in idx], lang)
+        stats[idx] = np.asarray(metric._extract_corpus_statistics(h, [r]), dtype=np.float64)
+
+    def f(indices: np.ndarray) -> float:
+        indices = np.asarray(indices)
+        total, n = 0.0, 0
+        for li in range(len(codes)):
+            sel = indices[lang_id[indices] == li]
+            if sel.size:
+                total += sel.size * float(metric._compute_score_from_stats(stats[sel].sum(0).tolist()).score)
+                n += sel.size
+        return total / max(1, n)
+
+    return f
 
 
 def translation_scores(hyps: Sequence[str], refs: Sequence[str], language: str | None = None) -> dict[str, float]:

@@ -1,0 +1,126 @@
+"""One cache of trained artifacts for every stage: load it, or train it (resumably) and save it.
+
+``cached(kind, key, train, save, load)`` keys an artifact by a hash of ``key`` (the stage config
+without the fields that only choose hardware, the corpus fingerprint, a format version):
+
+    <cache root>/<kind>/<hash>/artifact      the saved object (``save(obj, path)`` writes it)
+    <cache root>/<kind>/<hash>/meta.json     key, sha256 of the artifact, seconds it took to train
+    <cache root>/<kind>/<hash>/work/         checkpoints of a run in progress (``train(work_dir)``)
+
+- **integrity**: the artifact's sha256 is checked before loading; a truncated or edited file is
+  reported, deleted and retrained instead of being loaded;
+- **resume**: ``train`` gets ``work/`` and passes it to :func:`slpkit.training.fit`, so a run that
+  was interrupted continues from its last epoch checkpoint the next time it is asked for;
+- **one trainer at a time**: a file lock (``<hash>.lock``) makes a second process asking for the
+  same artifact wait for the first and then load its result (parallel test workers, two notebooks);
+- under DDP only rank 0 writes; the other ranks wait at a barrier.
+
+The root is :func:`slpkit.config.cache_dir` (``$SLPKIT_CACHE``, default ``<repo>/.cache/slpkit``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import shutil
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import torch
+
+from slpkit.config import cache_dir, config_hash
+from slpkit.training.sampler import rank_world
+
+__all__ = ["cached", "artifact_dir", "sha256", "CacheInfo"]
+
+T = TypeVar("T")
+ARTIFACT, META, WORK = "artifact", "meta.json", "work"
+
+
+def sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def artifact_dir(kind: str, key: Any) -> Path:
+    """``<cache root>/<kind>/<hash of key>`` (not created)."""
+    return cache_dir(kind) / config_hash(key, 16)
+
+
+@contextlib.contextmanager
+def _lock(path: Path, enabled: bool):
+    if not enabled:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+class CacheInfo(dict):
+    """``{'hit': bool, 'path': str, 'train_seconds': float}`` of the last :func:`cached` call (``info=``)."""
+
+
+def _valid(folder: Path) -> bool:
+    meta, art = folder / META, folder / ARTIFACT
+    if not (meta.exists() and art.exists()):
+        return False
+    try:
+        want = json.loads(meta.read_text())["sha256"]
+    except (ValueError, KeyError):
+        want = None
+    if want != sha256(art):
+        warnings.warn(f"cached artifact {art} does not match its checksum (truncated or changed): retraining it",
+                      stacklevel=3)
+        (folder / META).unlink(missing_ok=True)
+        art.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def cached(kind: str, key: Any, train: Callable[[Path], T], save: Callable[[T, Path], None],
+           load: Callable[[Path], T], *, enabled: bool = True, lock: bool = True,
+           info: CacheInfo | None = None) -> T:
+    """Load the artifact of ``(kind, key)``, or ``train(work_dir)``, ``save`` it and return it.
+
+    ``enabled=False`` always trains (and overwrites the cached copy). ``lock=False`` for multi-process
+    (DDP) training, where every rank must enter ``train`` together.
+    """
+    folder = artifact_dir(kind, key)
+    info = info if info is not None else CacheInfo()
+    rank, world = rank_world()
+    with _lock(folder.parent / f"{folder.name}.lock", lock and world == 1):
+        if enabled and _valid(folder):
+            info.update(hit=True, path=str(folder / ARTIFACT), train_seconds=0.0)
+            try:
+                return load(folder / ARTIFACT)
+            except ValueError as err:
+                warnings.warn(f"cannot load cached artifact {folder / ARTIFACT} ({err}): retraining it", stacklevel=2)
+        folder.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        obj = train(folder / WORK)
+        seconds = time.perf_counter() - t0
+        rank, world = rank_world()
+        if rank == 0:
+            tmp = folder / (ARTIFACT + ".tmp")
+            save(obj, tmp)
+            tmp.replace(folder / ARTIFACT)
+            meta = {"kind": kind, "key": json.loads(json.dumps(key, default=str)), "sha256": sha256(folder / ARTIFACT),
+                    "train_seconds": round(seconds, 2), "created": time.strftime("%Y-%m-%d %H:%M:%S")}
+            (folder / META).write_text(json.dumps(meta, indent=1, ensure_ascii=False))
+            shutil.rmtree(folder / WORK, ignore_errors=True)
+        if world > 1:
+            torch.distributed.barrier()
+        info.update(hit=False, path=str(folder / ARTIFACT), train_seconds=seconds)
+        return obj

@@ -176,6 +176,7 @@ def test_poseformat_corpus_round_trip_and_errors(sentences, tmp_path):
         assert [g["name"] for g in got] == [s.id for s in ref]
         for g, s in zip(got, ref):
             assert g["text"] == s.text and g["fps"] == s.fps
+            assert g["mask"].dtype == bool and g["mask"].shape == (s.num_frames, 178) and g["mask"].all()
             np.testing.assert_allclose(g["keypoints"], keypoints178(s.v133, s.face108), atol=1e-6)
     path = tmp_path / "train" / f"{[s for s in sentences if s.split == 'train'][0].id}.pose"
     _truncate(path, 0.7)

@@ -52,18 +52,3 @@ def test_trivial_baselines_shapes(trained):
     for b in base.values():
         assert len(b["poses"]) == 3 and all(p.shape[-1] == 133 for p in b["poses"])
         assert b["dtw_jpe_avg"] > 0 and b["len_err_frames"] >= 0
-
-
-def test_bucket_sampler_covers_every_example_once():
-    from slpkit.generators.soke.module import BucketBatchSampler
-
-    lengths = list(np.random.default_rng(0).integers(5, 40, 53))
-    s = BucketBatchSampler(lengths, batch_size=8, bucket=3, seed=1)
-    for _ in range(2):
-        batches = list(s)
-        assert len(batches) == len(s) and sorted(i for b in batches for i in b) == list(range(53))
-        assert all(len(b) <= 8 for b in batches)
-    # batches are length-homogeneous: less padding than random batches
-    padded = lambda bs: sum(max(lengths[i] for i in b) * len(b) for b in bs)
-    plain = [list(range(i, min(i + 8, 53))) for i in range(0, 53, 8)]
-    assert padded(batches) < 0.9 * padded(plain)

@@ -30,7 +30,7 @@ def small():
 @pytest.mark.parametrize("strategy,retrieval", [("multihead", True), ("sequential", False), ("parallel", False)])
 def test_train_and_evaluate(small, strategy, retrieval):
     corpus, tok = small
-    cfg = SokeConfig.for_mode("smoke", strategy=strategy, retrieval=retrieval, d_model=32, layers=1, heads=2, ffn=64,
+    cfg = SokeConfig.for_mode("smoke", decoding=strategy, retrieval=retrieval, d_model=32, layers=1, heads=2, ffn=64,
                               max_steps=40, batch_size=8, lr=5e-3, dropout=0.0, max_decode_steps=12)
     gen = train_generator(corpus, tok, cfg, device="cpu")
     first = np.mean([h["loss"] for h in gen.history[:3]])
@@ -57,6 +57,6 @@ def test_config_presets_and_errors(small):
     assert (full.d_model, full.layers, full.heads, full.ffn) == (1024, 12, 16, 4096) and full.lr == 2e-4
     assert SokeConfig.smoke().lam == pytest.approx(1 / 3)
     with pytest.raises(ValueError, match="strategy"):
-        train_generator(corpus, tok, SokeConfig.for_mode("smoke", strategy="beam"))
+        train_generator(corpus, tok, SokeConfig.for_mode("smoke", decoding="beam"))
     with pytest.raises(ValueError, match="unknown sign language"):
         train_generator(corpus, tok, SokeConfig.for_mode("smoke", languages=("bsl",)))

@@ -13,8 +13,12 @@ from _soke_helpers import LANGS, SIZES, TEXTS, random_codes, tiny_vocab
 @pytest.fixture()
 def tiny_mbart_dir(tmp_path):
     """A tiny 'pretrained' MBart and its own fast tokenizer, written with save_pretrained."""
-    base = tiny_vocab()  # only to get a trained `tokenizers` text tokenizer
-    hf_tok = PreTrainedTokenizerFast(tokenizer_object=base.text_tokenizer, pad_token="<pad>", bos_token="<s>",
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    base = tiny_vocab()  # its words become the word-level model of a stand-in "pretrained" tokenizer
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(base.text_tokenizer.itos)}, unk_token="<unk>"))
+    tok.normalizer, tok.pre_tokenizer = normalizers.Lowercase(), pre_tokenizers.Whitespace()
+    hf_tok = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<s>",
                                      eos_token="</s>", unk_token="<unk>")
     torch.manual_seed(0)
     cfg = MBartConfig(vocab_size=len(hf_tok), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,

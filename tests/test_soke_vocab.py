@@ -74,14 +74,16 @@ def test_text_tokens_and_source_format():
     assert v.unk_id not in v.encode_marker("dgs", 1)
 
 
-def test_bpe_kind_and_save_load(tmp_path):
-    v = SokeVocab.train(list(zip(TEXTS, LANGS)), SIZES, kind="bpe", vocab_size=120)
+def test_save_load_and_unknown_kind(tmp_path):
+    v = SokeVocab.train(list(zip(TEXTS, LANGS)), SIZES)
     v.save(tmp_path / "v")
     w = SokeVocab.load(tmp_path / "v")
     assert len(w) == len(v) and w.part_range("rhand") == v.part_range("rhand")
     assert w.encode_text("das wetter ist kalt", "dgs") == v.encode_text("das wetter ist kalt", "dgs")
-    with pytest.raises(ValueError, match="wordlevel"):
-        SokeVocab.train(list(zip(TEXTS, LANGS)), SIZES, kind="spm")
+    assert SokeVocab.from_dict(v.to_dict()).encode_text("das wetter ist kalt", "dgs") == w.encode_text("das wetter ist kalt", "dgs")
+    for kind in ("spm", "bpe"):
+        with pytest.raises(ValueError, match="wordlevel"):
+            SokeVocab.train(list(zip(TEXTS, LANGS)), SIZES, kind=kind)
 
 
 def test_generic_part_sets():

@@ -27,7 +27,7 @@ def cache_env(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(corpus, cache_env):
     torch.set_num_threads(1)
-    cfg = TokenizerConfig.for_mode("smoke", max_steps=220)
+    cfg = TokenizerConfig.for_mode("smoke")
     return cfg, train_tokenizer(corpus, cfg, cache=True, device="cpu", progress=False)
 
 
@@ -65,8 +65,8 @@ def test_token_extraction_is_deterministic(corpus, trained):
 
 def test_checkpoint_round_trip_gives_identical_tokens(corpus, trained):
     cfg, module = trained
-    loaded = load_tokenizer(module.checkpoint_path)
-    assert loaded.cfg == dataclasses.replace(cfg, betas=tuple(cfg.betas))
+    loaded = load_tokenizer(module.checkpoint_path, expect=cfg)
+    assert loaded.cfg == cfg
     for k in ("mean", "std"):
         assert torch.equal(getattr(loaded.tokenizer, k), getattr(module.tokenizer, k))
     assert torch.equal(loaded.tokenizer.quantizers["body"].codebook, module.tokenizer.quantizers["body"].codebook)
@@ -78,6 +78,25 @@ def test_checkpoint_round_trip_gives_identical_tokens(corpus, trained):
     # the cache returns the same checkpoint instead of retraining
     again = train_tokenizer(corpus, cfg, cache=True, device="cpu", progress=False)
     assert again.from_cache and again.train_seconds == 0.0
+    # a checkpoint of another config, a truncated and a missing one are named, not loaded
+    with pytest.raises(ValueError, match="another config"):
+        load_tokenizer(module.checkpoint_path, expect=dataclasses.replace(cfg, width=32))
+
+
+def test_bad_checkpoints_are_named(tmp_path):
+    bad = tmp_path / "tok.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="tok.pt"):
+        load_tokenizer(bad)
+    with pytest.raises(FileNotFoundError, match="nothere.pt"):
+        load_tokenizer(tmp_path / "nothere.pt")
+
+
+def test_config_rejects_codebook_sizes_for_fsq():
+    with pytest.raises(ValueError, match="fsq_levels"):
+        TokenizerConfig.m3t("smoke", codebook_sizes={"body": 64})
+    with pytest.raises(ValueError, match="window"):
+        TokenizerConfig.for_mode("smoke", window=2)
 
 
 def test_module_rejects_bad_input(trained):

@@ -14,13 +14,41 @@ and hips". slpkit follows the order the SLRTP 2025 challenge publishes with its 
             sorted by face-mesh index (:data:`slpkit.body.face.FACE128`; pose-format calls this
             subset ``FACEMESH_CONTOURS_POINTS``)
 
-:func:`keypoints178` renders it from SMPL-X parameters (body model FK for body and hands, the
-:class:`~slpkit.body.face.FaceModel` placed with the head joint's global transform for the face;
-metres, y up). :func:`mediapipe_to_178` selects it from MediaPipe Holistic output as pose-format
-stores it: components ``POSE_LANDMARKS`` (33), ``FACE_LANDMARKS`` (468, or 478 with refined
-irises), ``LEFT_HAND_LANDMARKS`` (21), ``RIGHT_HAND_LANDMARKS`` (21) and optionally
-``POSE_WORLD_LANDMARKS`` (33), in that order (``pose_format.utils.holistic.holistic_components``).
-Coordinates are passed through unchanged (MediaPipe: image x right, y down).
+Sources: :func:`keypoints178` renders it from SMPL-X parameters (body model FK for body and
+hands, the :class:`~slpkit.body.face.FaceModel` placed with the head joint's global transform
+for the face; metres, y up). :func:`mediapipe_to_178` selects it from MediaPipe Holistic output
+as pose-format stores it: components ``POSE_LANDMARKS`` (33), ``FACE_LANDMARKS`` (468, or 478
+with refined irises), ``LEFT_HAND_LANDMARKS`` (21), ``RIGHT_HAND_LANDMARKS`` (21) and optionally
+``POSE_WORLD_LANDMARKS`` (33), in that order (``pose_format.utils.holistic.holistic_components``);
+it passes coordinates through unchanged. ``slpkit.data.formats.poseformat.load_pose`` reads
+real ``.pose`` files into the convention below, with a mask.
+
+Coordinate convention (every 178-keypoint array slpkit loads or renders)
+---------------------------------------------------------------------------
+*Orientation* ("y up"): x towards the signer's left (image right for a camera facing the
+signer), y up, z towards the camera; right-handed. SynthSign's ``keypoints178`` (metres),
+SLRTP ``.pt`` files written by slpkit and every ``.pose`` file *after loading* follow it.
+MediaPipe image landmarks (pose-format's pixel ``x, y`` with y down and MediaPipe's ``z``,
+which is normalised by the image width, hands relative to their own wrist) are brought into
+it by :func:`image_to_y_up`; :func:`detect_y_down` tells the two apart from the data
+(the face lies above the shoulders in a y-up frame).
+
+*Units and origin*: the source's (metres, pixels). :func:`normalize178` is the one
+normalisation every consumer applies before comparing sources: centre on the neck (the
+mid-shoulder point, keypoints 0 and 3) and divide by the shoulder width (DARSLP Sec. 4.1),
+per frame by default. Afterwards a SynthSign clip and a real clip are in the same units
+(shoulder widths) and orientation.
+
+Mask contract
+-------------
+Real keypoints come as ``keypoints (..., T, 178, 3)`` float32, **always finite**, plus
+``mask (..., T, 178)`` bool, **True = observed**. A point is missing when its pose-format
+confidence is ``<= 0`` (undetected, or a negative interpolation artefact), when it is not
+finite, or when :func:`flag_glitches` marks it as a tracking spike. Values under a False are
+meaningless (0 after :func:`normalize178`); a consumer must give them no weight (loss, metric,
+statistics). Batches add ``point_mask (B, T, 178)`` beside the frame mask ``mask (B, T)``
+(``slpkit.data.formats.poseformat.batch_clips``); padded frames are False in both.
+SynthSign keypoints are fully observed (mask all True).
 
 Example::
 
@@ -48,6 +76,8 @@ from slpkit.checks import check_finite
 __all__ = [
     "NUM_KEYPOINTS", "REGIONS", "BODY8_NAMES", "MP_POSE_BODY8", "HOLISTIC_COMPONENTS", "LIMBS178",
     "keypoints178", "mediapipe_to_178", "normalize178", "default_face_model",
+    "check_mask", "detect_y_down", "image_to_y_up", "y_up_to_image", "flag_glitches", "missing_fraction",
+    "convention_stats",
 ]
 
 NUM_KEYPOINTS = 178
@@ -59,9 +89,13 @@ BODY8_NAMES = ("right_shoulder", "right_elbow", "right_wrist", "left_shoulder", 
 #: MediaPipe pose landmark indices of the 8 body keypoints
 MP_POSE_BODY8 = (12, 14, 16, 11, 13, 15, 24, 23)
 _BODY8_IDX = np.array([S.EXT_NAMES.index(n) for n in BODY8_NAMES])
-#: pose-format holistic component order and sizes
+#: pose-format holistic component order and sizes (the face has 478 points with refined irises)
 HOLISTIC_COMPONENTS = (("POSE_LANDMARKS", 33), ("FACE_LANDMARKS", 468), ("LEFT_HAND_LANDMARKS", 21),
                        ("RIGHT_HAND_LANDMARKS", 21), ("POSE_WORLD_LANDMARKS", 33))
+#: shoulders (normalisation), and each hand's wrist with the body wrist it hangs from
+SHOULDERS = (0, 3)  # right, left
+HIPS = (6, 7)
+HAND_WRISTS = {"rhand": (8, 2), "lhand": (29, 5)}  # region: (hand wrist, body wrist)
 
 LIMBS178: tuple[tuple[int, int], ...] = (
     # SLRTP's body edges, plus each body wrist to its hand wrist
@@ -141,6 +175,10 @@ def mediapipe_to_178(holistic) -> np.ndarray:
     ``{component_name: (..., n, D)}``, or a ``pose_format.Pose`` (first person).
     Body = pose landmarks 12, 14, 16, 11, 13, 15, 24, 23; right hand then left hand (21 points
     each); face = :data:`FACE128`.
+
+    A pure selection: coordinates are not changed and no mask is returned (landmarks a
+    ``Pose`` masks come out as zeros). For real files use
+    ``slpkit.data.formats.poseformat.load_pose``, which returns the mask and the y-up convention.
     """
     if hasattr(holistic, "header") and hasattr(holistic, "body"):
         comps = _components_from_pose(holistic)
@@ -171,16 +209,252 @@ def mediapipe_to_178(holistic) -> np.ndarray:
     return out[..., :3]
 
 
-def normalize178(kp, eps: float = 1e-8):
-    """DARSLP Sec. 4.1 normalisation: centre on the neck (mid-shoulder point, the 178 layout has
-    no neck) and divide by shoulder width, per frame. ``(..., 178, 3) -> (..., 178, 3)``."""
-    # shoulders are keypoints 0 (right) and 3 (left)
+def check_mask(mask, kp, name: str = "mask"):
+    """Validate a point mask against keypoints ``(..., T, 178, 3)``: bool ``(..., T, 178)``, same leading shape.
+
+    Returns the mask as the keypoints' array type (numpy bool array or torch bool tensor).
+    """
+    m = torch.as_tensor(mask) if isinstance(kp, torch.Tensor) else np.asarray(mask)
+    if tuple(m.shape) != tuple(kp.shape[:-1]):
+        raise ValueError(f"{name} has shape {tuple(m.shape)} but the keypoints have shape {tuple(kp.shape)}: "
+                         f"pass one bool per point, shape {tuple(kp.shape[:-1])} (True = observed).")
+    if isinstance(m, torch.Tensor):
+        return m.to(device=kp.device, dtype=torch.bool)
+    return m.astype(bool)
+
+
+def _valid_mean(x: np.ndarray, m: np.ndarray, axis) -> np.ndarray:
+    """Mean of ``x`` over ``axis`` where ``m`` (broadcast), NaN where nothing is valid."""
+    w = np.broadcast_to(m, x.shape).astype(np.float64)
+    n = w.sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (np.where(w > 0, x, 0.0)).sum(axis=axis) / np.maximum(n, 1), np.nan)
+
+
+def detect_y_down(kp, mask=None) -> bool | None:
+    """Does a clip ``(T, 178, 3)`` use image orientation (y down)? ``None`` if the data cannot tell.
+
+    A signer is upright: in a y-up frame the face (keypoints 50:178) lies above the shoulder
+    midpoint, in an image frame (MediaPipe, pose-format pixels) below it in numbers. Decided by
+    the median over frames where the shoulders and at least 10 face points are observed; without
+    a face, the hips (below the shoulders when y is up) decide.
+    """
+    kp = np.asarray(kp.detach().cpu() if isinstance(kp, torch.Tensor) else kp, dtype=np.float64)
+    if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 3):
+        raise ValueError(f"keypoints have shape {kp.shape}, expected one clip (T, 178, 3)")
+    m = np.ones(kp.shape[:2], bool) if mask is None else check_mask(mask, kp)
+    m = m & np.isfinite(kp).all(-1)
+    y = kp[..., 1]
+    r, l = SHOULDERS
+    sh_ok = m[:, r] & m[:, l]
+    sh_y = 0.5 * (y[:, r] + y[:, l])
+    fm = m[:, REGIONS["face"]]
+    face_ok = sh_ok & (fm.sum(-1) >= 10)
+    if face_ok.any():
+        face_y = _valid_mean(y[:, REGIONS["face"]], fm, axis=-1)
+        return bool(np.median((face_y - sh_y)[face_ok]) < 0)
+    hip_ok = sh_ok & m[:, HIPS[0]] & m[:, HIPS[1]]
+    if hip_ok.any():
+        hip_y = 0.5 * (y[:, HIPS[0]] + y[:, HIPS[1]])
+        return bool(np.median((hip_y - sh_y)[hip_ok]) > 0)
+    return None
+
+
+def image_to_y_up(kp, width: float, mask=None) -> np.ndarray:
+    """MediaPipe image landmarks in the 178 layout -> the y-up convention, in pixels. ``(..., T, 178, 3)``.
+
+    pose-format stores MediaPipe's normalised landmarks as ``(x * width, y * height, z)``
+    (``pose_format.utils.holistic.component_points``): x right, y down, and MediaPipe's depth
+    ``z`` (smaller = closer to the camera) on the scale of the *normalised* x. So
+    ``x' = x``, ``y' = -y``, ``z' = -z * width`` (pixels, towards the camera; a rotation by
+    180 degrees about x, handedness kept). MediaPipe's hand depth is relative to the hand's own
+    wrist, so each hand's z is shifted to put its wrist at the body wrist's depth (frames where
+    both wrists are observed; ``mask`` as in the module's mask contract). The face's depth
+    (origin at the head centre in MediaPipe) is kept: close to the body's hip-centred depth
+    for an upright signer facing the camera.
+    """
+    x = np.array(kp.detach().cpu() if isinstance(kp, torch.Tensor) else kp, dtype=np.float32, copy=True)
+    if x.shape[-2:] != (NUM_KEYPOINTS, 3):
+        raise ValueError(f"keypoints have shape {x.shape}, expected (..., 178, 3)")
+    if not float(width) > 0:
+        raise ValueError(f"width={width!r}: pass the image width in pixels (the .pose header's dimensions.width)")
+    m = np.ones(x.shape[:-1], bool) if mask is None else check_mask(mask, x)
+    x[..., 1] = -x[..., 1]
+    x[..., 2] = -x[..., 2] * float(width)
+    for hand, (hand_wrist, body_wrist) in HAND_WRISTS.items():
+        ok = (m[..., hand_wrist] & m[..., body_wrist])[..., None]
+        sl = REGIONS[hand]
+        shift = (x[..., body_wrist, 2] - x[..., hand_wrist, 2])[..., None]
+        x[..., sl, 2] += np.where(ok, shift, 0.0).astype(np.float32)
+    return x
+
+
+def y_up_to_image(kp, width: int, height: int, mask=None, shoulder_px: float | None = None):
+    """Inverse of :func:`image_to_y_up`: y-up keypoints ``(T, 178, 3)`` (e.g. SynthSign metres) -> MediaPipe-style
+    image landmarks as pose-format stores them (pixels ``x, y`` with y down, ``z`` on the normalised-x scale,
+    hand z relative to the hand wrist).
+
+    A virtual camera facing the signer: the clip's mean shoulder width becomes ``shoulder_px``
+    pixels (default ``0.18 * width``) and its mean neck point lands at ``(0.5 * width, 0.35 * height)``,
+    which frames an upper body with hips and resting hands inside a 16:9 image.
+    Returns ``(landmarks (T, 178, 3) float32, pixels_per_unit)``.
+    """
+    kp = np.asarray(kp.detach().cpu() if isinstance(kp, torch.Tensor) else kp, dtype=np.float64)
+    if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 3):
+        raise ValueError(f"keypoints have shape {kp.shape}, expected one clip (T, 178, 3)")
+    m = np.ones(kp.shape[:2], bool) if mask is None else check_mask(mask, kp)
+    r, l = SHOULDERS
+    ok = m[:, r] & m[:, l]
+    if not ok.any():
+        raise ValueError("no frame has both shoulders (keypoints 0 and 3) observed: cannot place the virtual camera")
+    neck = (0.5 * (kp[ok, r] + kp[ok, l])).mean(0)
+    sw = float(np.linalg.norm(kp[ok, r] - kp[ok, l], axis=-1).mean())
+    s = float(shoulder_px or 0.18 * width) / max(sw, 1e-12)
+    out = np.empty_like(kp)
+    out[..., 0] = 0.5 * width + s * (kp[..., 0] - neck[0])
+    out[..., 1] = 0.35 * height - s * (kp[..., 1] - neck[1])
+    out[..., 2] = -s * (kp[..., 2] - neck[2]) / float(width)
+    for hand, (hand_wrist, _) in HAND_WRISTS.items():
+        out[:, REGIONS[hand], 2] -= out[:, hand_wrist: hand_wrist + 1, 2]
+    return out.astype(np.float32), s
+
+
+def flag_glitches(kp, mask=None, threshold: float = 1.5, window: int = 5, shoulder_ratio: float = 3.0) -> np.ndarray:
+    """Mask tracking spikes: ``(T, 178, 3)`` keypoints (+ mask) -> new mask ``(T, 178)`` (True = observed, no glitch).
+
+    A point is a glitch in a frame when it lies more than ``threshold`` shoulder widths (the
+    clip's median shoulder width) from the median of its own observed positions over a centred
+    window of ``window`` frames: a spike of up to ``window // 2`` frames is caught (MediaPipe's
+    one-frame jumps of > 1000 px), while signing motion (a fast hand moves < 0.5 shoulder widths
+    per frame at 25 fps) is not. Both shoulders of a frame are masked when their distance is off
+    the clip's median by more than a factor ``shoulder_ratio`` (a collapsed or torn-apart pair
+    would wreck that frame's normalisation; turning the torso changes it far less). Non-finite
+    points are masked too. A clip without any frame with both shoulders observed is returned
+    with only the non-finite points masked.
+    """
+    x = np.asarray(kp.detach().cpu() if isinstance(kp, torch.Tensor) else kp, dtype=np.float64)
+    if x.ndim != 3 or x.shape[1:] != (NUM_KEYPOINTS, 3):
+        raise ValueError(f"keypoints have shape {x.shape}, expected one clip (T, 178, 3)")
+    if window < 3 or window % 2 == 0:
+        raise ValueError(f"window={window}: use an odd number of frames >= 3")
+    m = np.ones(x.shape[:2], bool) if mask is None else check_mask(mask, x).copy()
+    m &= np.isfinite(x).all(-1)
+    r, l = SHOULDERS
+    sh_ok = m[:, r] & m[:, l]
+    if not sh_ok.any():
+        return m
+    width = float(np.median(np.linalg.norm(x[sh_ok, r] - x[sh_ok, l], axis=-1)))
+    if not width > 0:
+        return m
+    xn = np.where(m[..., None], x, np.nan)
+    h = window // 2
+    padded = np.pad(xn, ((h, h), (0, 0), (0, 0)), constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window, axis=0)  # (T, 178, 3, window)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: points never observed nearby
+        med = np.nanmedian(windows, axis=-1)
+    dev = np.linalg.norm(np.nan_to_num(xn - med, nan=0.0), axis=-1)
+    out = m & ~(dev > threshold * width)
+    # shoulders that collapse or fly apart break the per-frame scale even when neither moved far
+    frame_width = np.linalg.norm(x[:, r] - x[:, l], axis=-1)
+    odd = sh_ok & ~((frame_width > width / shoulder_ratio) & (frame_width < width * shoulder_ratio))
+    out[odd, r] = out[odd, l] = False
+    return out
+
+
+def missing_fraction(mask) -> dict[str, float]:
+    """Fraction of missing points per region (and ``"all"``) of a mask ``(..., 178)`` (True = observed)."""
+    m = np.asarray(mask.detach().cpu() if isinstance(mask, torch.Tensor) else mask, dtype=bool)
+    if m.shape[-1:] != (NUM_KEYPOINTS,):
+        raise ValueError(f"mask has shape {m.shape}, expected (..., 178)")
+    if m.size == 0:
+        raise ValueError("mask is empty: no frames")
+    out = {name: float(1.0 - m[..., sl].mean()) for name, sl in REGIONS.items()}
+    out["all"] = float(1.0 - m.mean())
+    return out
+
+
+def convention_stats(kp, mask=None) -> dict[str, float]:
+    """Where a clip's landmarks sit, to compare conventions: medians over observed frames of ``(..., T, 178, 3)``.
+
+    ``shoulder width``, ``face y`` and ``hip y`` (relative to the neck, y up: face > 0 > hips),
+    ``right shoulder x`` (relative to the neck: < 0 when x points to the signer's left). After
+    :func:`normalize178` a y-up clip reads about ``1, > 0, < 0, -0.5``.
+    """
+    x = np.asarray(kp.detach().cpu() if isinstance(kp, torch.Tensor) else kp, dtype=np.float64)
+    if x.shape[-2:] != (NUM_KEYPOINTS, 3):
+        raise ValueError(f"keypoints have shape {x.shape}, expected (..., 178, 3)")
+    x = x.reshape(-1, NUM_KEYPOINTS, 3)
+    m = np.ones(x.shape[:2], bool) if mask is None else np.asarray(mask, bool).reshape(-1, NUM_KEYPOINTS)
+    r, l = SHOULDERS
+    sh = m[:, r] & m[:, l]
+    if not sh.any():
+        raise ValueError("no frame has both shoulders observed: nothing to measure")
+    neck = 0.5 * (x[:, r] + x[:, l])
+    face = _valid_mean(x[:, REGIONS["face"], 1], m[:, REGIONS["face"]], axis=-1) - neck[:, 1]
+    hips = m[:, HIPS[0]] & m[:, HIPS[1]] & sh
+    face_ok = sh & np.isfinite(face)
+    return {
+        "shoulder width": float(np.median(np.linalg.norm(x[sh, r] - x[sh, l], axis=-1))),
+        "face y": float(np.median(face[face_ok])) if face_ok.any() else float("nan"),
+        "hip y": float(np.median(0.5 * (x[hips, HIPS[0], 1] + x[hips, HIPS[1], 1]) - neck[hips, 1])) if hips.any()
+        else float("nan"),
+        "right shoulder x": float(np.median(x[sh, r, 0] - neck[sh, 0])),
+    }
+
+
+def normalize178(kp, eps: float = 1e-8, *, mask=None, per_frame: bool = True):
+    """The one normalisation of 178 keypoints (DARSLP Sec. 4.1): centre on the neck, unit shoulder width.
+
+    ``kp (..., T, 178, 3)`` in the y-up convention (module doc), any units and origin;
+    numpy in -> numpy out, torch in -> torch out (differentiable). The neck is the
+    mid-shoulder point (the 178 layout has no neck keypoint; shoulders are 0 right, 3 left),
+    the scale the shoulder distance.
+
+    - ``per_frame=True`` (DARSLP): each frame by its own shoulders. ``False``: one centre and
+      scale per clip (axis ``-3``), the mean over frames of the midpoints and of the distances,
+      which is what ``pose_format.Pose.normalize`` computes with ``pose_normalization_info``.
+    - ``mask (..., T, 178)`` bool (True = observed, see the module's mask contract): the
+      shoulder statistics use observed shoulders only; a frame whose shoulders are not both
+      observed (or coincide) takes its clip's mean centre and width; masked points come out as 0.
+      Raises ``ValueError`` if a clip has no frame with both shoulders observed.
+    """
     check_finite(kp, "keypoints")
-    if kp.shape[-2:] != (178, 3):
+    if kp.shape[-2:] != (178, 3) or kp.ndim < 2:
         raise ValueError(f"keypoints have shape {tuple(kp.shape)}, expected (..., 178, 3)")
-    neck = 0.5 * (kp[..., 0:1, :] + kp[..., 3:4, :])
-    if isinstance(kp, torch.Tensor):
-        width = (kp[..., 0, :] - kp[..., 3, :]).norm(dim=-1)[..., None, None].clamp_min(eps)
+    r, l = SHOULDERS
+    if mask is None and per_frame:
+        neck = 0.5 * (kp[..., r:r + 1, :] + kp[..., l:l + 1, :])
+        if isinstance(kp, torch.Tensor):
+            width = (kp[..., r, :] - kp[..., l, :]).norm(dim=-1)[..., None, None].clamp_min(eps)
+        else:
+            width = np.maximum(np.linalg.norm(kp[..., r, :] - kp[..., l, :], axis=-1)[..., None, None], eps)
+        return (kp - neck) / width
+    is_np = not isinstance(kp, torch.Tensor)
+    x = torch.from_numpy(np.ascontiguousarray(kp)) if is_np else kp
+    if x.ndim < 3:
+        raise ValueError(f"keypoints have shape {tuple(x.shape)}; with mask= or per_frame=False pass clips "
+                         "(..., T, 178, 3)")
+    m = torch.ones(x.shape[:-1], dtype=torch.bool, device=x.device) if mask is None else check_mask(mask, x)
+    centre_f = 0.5 * (x[..., r, :] + x[..., l, :])  # (..., T, 3)
+    width_f = (x[..., r, :] - x[..., l, :]).norm(dim=-1)  # (..., T)
+    ok = m[..., r] & m[..., l] & (width_f > eps)
+    n = ok.sum(-1)  # (...,)
+    if bool((n == 0).any()):
+        bad = tuple(int(i) for i in (n == 0).nonzero()[0]) if n.ndim else ()
+        raise ValueError(f"clip {bad} has no frame with both shoulders observed (keypoints 0 and 3; mask all False "
+                         "there or zero shoulder width): it cannot be normalised. Drop it, or check its mask.")
+    w = ok.to(x.dtype)
+    centre_c = (centre_f * w[..., None]).sum(-2) / n[..., None].to(x.dtype)  # (..., 3)
+    width_c = (width_f * w).sum(-1) / n.to(x.dtype)  # (...,)
+    if per_frame:
+        centre = torch.where(ok[..., None], centre_f, centre_c[..., None, :])
+        width = torch.where(ok, width_f, width_c[..., None])
     else:
-        width = np.maximum(np.linalg.norm(kp[..., 0, :] - kp[..., 3, :], axis=-1)[..., None, None], eps)
-    return (kp - neck) / width
+        centre = centre_c[..., None, :].expand_as(centre_f)
+        width = width_c[..., None].expand_as(width_f)
+    out = (x - centre[..., None, :]) / width[..., None, None]
+    out = torch.where(m[..., None], out, torch.zeros((), dtype=out.dtype, device=out.device))
+    return out.numpy().astype(np.asarray(kp).dtype, copy=False) if is_np else out

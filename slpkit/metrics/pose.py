@@ -7,9 +7,10 @@ Reference: ``shared/reference-notes.md``, "Metrics: three DTW conventions"; SOKE
   mean over frames and joints of the Euclidean error; PA = per-frame similarity
   Procrustes first. Input in metres; ``unit='mm'`` multiplies by 1000.
 - :func:`dtw_jpe`: SOKE DTW (mean-over-joints Euclidean cost, accumulated along the path,
-  not normalised) after translating every frame so joint ``root`` coincides (pelvis for
-  the body, wrist for the hands). SOKE's per-cell cost ``x - x[root] + y[root]`` vs ``y``
-  equals the distance between root-relative frames, which is what is computed here.
+  not normalised) after translating every frame so joint ``root`` coincides (joint 0: the
+  neck of SOKE's 12-joint body set (the pelvis is not in that set), the
+  wrist of a hand). SOKE's per-cell cost ``x - x[root] + y[root]`` vs ``y`` equals the distance
+  between root-relative frames, which is what is computed here.
 - :func:`dtw_pa_jpe`: the per-cell cost is the error after a similarity Procrustes of
   prediction frame ``i`` onto reference frame ``j`` on all joints, measured on
   ``subset`` (all joints if ``None``).
@@ -123,26 +124,38 @@ def _subset_idx(subset, J: int) -> np.ndarray:
     return idx
 
 
-def dtw_jpe(preds, refs, root: int = 0, subset=None, unit: str = "m") -> float:
+def _reduce(values: np.ndarray, reduce: str):
+    if reduce == "mean":
+        return float(values.mean())
+    if reduce == "none":
+        return values
+    raise ValueError(f"reduce={reduce!r}: use 'mean' (one number) or 'none' (one value per sequence)")
+
+
+def dtw_jpe(preds, refs, root: int = 0, subset=None, unit: str = "m", reduce: str = "mean"):
     """DTW-JPE (SOKE): root-relative frames, SOKE DTW, mean over sequences.
 
     Args:
         preds, refs: lists of ``(T, J, 3)`` (lengths may differ) or single arrays.
-        root: joint made to coincide in every frame (0: pelvis / wrist).
+        root: joint made to coincide in every frame (0: the neck for SOKE's body set, the wrist for a hand).
         subset: joints scored after translation (default all).
+        reduce: ``'mean'`` (a float) or ``'none'`` (``(N,)`` array, one value per sequence: what the
+            paired bootstrap of :mod:`slpkit.metrics.bootstrap` resamples).
     """
+    _reduce(np.zeros(1), reduce)
     k = _scale(unit)
     ps, rs = _pairs(preds, refs)
     J = ps[0].shape[1]
-    if not -J <= root < J:
-        raise ValueError(f"root joint {root} out of range for {J} joints.")
+    if isinstance(root, bool) or not isinstance(root, (int, np.integer)) or not 0 <= root < J:
+        raise ValueError(f"root={root!r} is not a joint index of these {J}-joint sequences: use 0..{J - 1} "
+                         "(0 = the neck for SOKE's body set, the wrist for a hand).")
     for x in ps + rs:
         if x.shape[1] != J:
             raise ValueError(f"all sequences must share one joint set; got {J} and {x.shape[1]} joints.")
     idx = _subset_idx(subset, J)
     ps = [(p - p[:, root : root + 1])[:, idx] for p in ps]
     rs = [(r - r[:, root : root + 1])[:, idx] for r in rs]
-    return float(dtw_batch(ps, rs, cost="mean_joint_l2").mean() * k)
+    return _reduce(dtw_batch(ps, rs, cost="mean_joint_l2") * k, reduce)
 
 
 def pa_cost_matrix(pred, ref, subset=None, block: int = 32) -> np.ndarray:
@@ -171,15 +184,17 @@ def pa_cost_matrix(pred, ref, subset=None, block: int = 32) -> np.ndarray:
     return out
 
 
-def dtw_pa_jpe(preds, refs, subset=None, unit: str = "m") -> float:
+def dtw_pa_jpe(preds, refs, subset=None, unit: str = "m", reduce: str = "mean"):
     """DTW-PA-JPE (SOKE): DTW over per-cell Procrustes errors, mean over sequences.
 
     Procrustes uses all joints of the given arrays; the error is measured on ``subset``.
+    ``reduce='none'`` returns one value per sequence.
     """
+    _reduce(np.zeros(1), reduce)
     k = _scale(unit)
     ps, rs = _pairs(preds, refs)
     costs = [pa_cost_matrix(p, r, subset) for p, r in zip(ps, rs)]
-    return float(dtw_from_costs(costs).mean() * k)
+    return _reduce(np.asarray(dtw_from_costs(costs)) * k, reduce)
 
 
 def _part_lists(parts, name: str) -> dict[str, list]:
@@ -202,14 +217,15 @@ def _part_lists(parts, name: str) -> dict[str, list]:
     return {key: [d[key] for d in seqs] for key in PARTS}
 
 
-def part_scores(pred_parts, ref_parts, unit: str = "m", root: int = 0) -> dict[str, dict[str, float]]:
+def part_scores(pred_parts, ref_parts, unit: str = "m", root: int = 0, reduce: str = "mean") -> dict[str, dict]:
     """DTW-JPE and DTW-PA-JPE per part, averaged over sequences (SOKE Table 1 columns).
 
     Args:
         pred_parts, ref_parts: ``{'body': (T, 12, 3), 'lhand': (T, 21, 3), 'rhand': (T, 21, 3)}``
             for one sequence, the same dict with lists of arrays, or a list of such dicts
             (e.g. ``BodyModel.metric_joints`` outputs). The prediction keeps its own length.
-        root: joint 0 = pelvis (body) / wrist (hands) translated to coincide.
+        root: joint translated to coincide (0 = the neck of SOKE's 12-joint body set, the wrist of a hand).
+        reduce: ``'mean'`` or ``'none'`` (per-sequence arrays).
 
     Returns:
         ``{'body': {'dtw_jpe': ..., 'dtw_pa_jpe': ...}, 'lhand': {...}, 'rhand': {...}}``.
@@ -218,7 +234,7 @@ def part_scores(pred_parts, ref_parts, unit: str = "m", root: int = 0) -> dict[s
     out = {}
     for key in PARTS:
         out[key] = {
-            "dtw_jpe": dtw_jpe(P[key], R[key], root=root, unit=unit),
-            "dtw_pa_jpe": dtw_pa_jpe(P[key], R[key], unit=unit),
+            "dtw_jpe": dtw_jpe(P[key], R[key], root=root, unit=unit, reduce=reduce),
+            "dtw_pa_jpe": dtw_pa_jpe(P[key], R[key], unit=unit, reduce=reduce),
         }
     return out

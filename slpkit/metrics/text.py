@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 from sacrebleu.metrics import BLEU, CHRF
 
-__all__ = ["tokens", "bleu", "chrf", "rouge_l", "translation_scores", "bleu_statistic", "rouge_l_sentences",
+__all__ = ["tokens", "bleu", "chrf", "rouge_l", "translation_scores", "bleu_statistic", "rouge_l_sentences", "wer",
            "CHAR_LANGUAGES"]
 
 #: languages scored per character (sign language code or spoken language code)
@@ -163,3 +163,30 @@ def translation_scores(hyps: Sequence[str], refs: Sequence[str], language: str |
     out["chrf"] = chrf(hyps, refs, language)
     out["rouge_l"] = rouge_l(hyps, refs, language)
     return out
+
+
+def _edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def wer(hyps: Sequence[Sequence[str]], refs: Sequence[Sequence[str]]) -> float:
+    """Word error rate (0-100) of token sequences, e.g. recognised glosses against the reference glosses:
+    total Levenshtein edits (substitutions + insertions + deletions) / total reference tokens
+    (Sign Language Transformers report gloss WER this way).
+
+        >>> wer([["A", "B"]], [["A", "C", "B"]])
+        33.33333333333333
+    """
+    if isinstance(hyps, str) or isinstance(refs, str) or len(hyps) != len(refs) or not len(hyps):
+        raise ValueError(f"pass lists of token sequences of equal length (>= 1): got {len(hyps)} and {len(refs)}")
+    edits = sum(_edit_distance(list(h), list(r)) for h, r in zip(hyps, refs))
+    total = sum(len(r) for r in refs)
+    if total == 0:
+        raise ValueError("the references hold no tokens: WER is undefined")
+    return 100.0 * edits / total

@@ -132,6 +132,47 @@ def m3t_poses(features: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
     return torch.cat([v133, face], -1) if isinstance(features, torch.Tensor) else np.concatenate([v133, face], -1)
 
 
+def check_partwise_args(partition: str, quantizer: str, vq_kind: str = "ema_reset",
+                        codebook_sizes: Mapping[str, int] | None = None,
+                        fsq_levels: Mapping[str, Sequence[int]] | None = None,
+                        recon_loss: str = "smooth_l1") -> tuple[dict[str, int], dict[str, int], dict[str, tuple]]:
+    """Validate a tokenizer's settings; returns ``(vae input dims, VQ sizes, FSQ levels)``.
+
+    ``codebook_sizes`` sets VQ codebooks only: with ``quantizer='fsq'`` the size of a codebook is
+    ``prod(fsq_levels[vae])``, so passing ``codebook_sizes`` raises instead of being ignored.
+    """
+    if quantizer not in ("vq", "fsq"):
+        raise ValueError(f"quantizer={quantizer!r}: use 'vq' (SOKE, EMA codebook) or 'fsq' (M3T)")
+    if vq_kind not in ("ema_reset", "plain"):
+        raise ValueError(f"vq_kind={vq_kind!r}: use 'ema_reset' or 'plain'")
+    if recon_loss not in ("smooth_l1", "l2", "l1"):
+        raise ValueError(f"recon_loss={recon_loss!r}: use 'smooth_l1', 'l2' or 'l1'")
+    if quantizer == "fsq" and codebook_sizes:
+        raise ValueError(f"codebook_sizes={dict(codebook_sizes)} only applies to quantizer='vq': an FSQ codebook has "
+                         "prod(levels) codes, so set fsq_levels (e.g. {'body': (8, 4, 3)} for 96 codes) instead")
+    if quantizer == "vq" and fsq_levels:
+        raise ValueError(f"fsq_levels={dict(fsq_levels)} only applies to quantizer='fsq': set codebook_sizes for VQ")
+    streams, _, _ = partition_streams(partition)
+    vaes: dict[str, int] = {}
+    for s in streams:
+        vaes.setdefault(s.vae, len(s.cols))
+    unknown = set(codebook_sizes or {}) | set(fsq_levels or {})
+    if unknown - set(vaes):
+        raise ValueError(f"codebook settings for unknown part(s) {sorted(unknown - set(vaes))}; "
+                         f"partition {partition!r} has VAEs {list(vaes)}")
+    sizes = dict(DEFAULT_CODEBOOK_SIZES[partition])
+    sizes.update(codebook_sizes or {})
+    for vae, k in sizes.items():
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+            raise ValueError(f"codebook_sizes[{vae!r}]={k!r}: use an integer >= 2")
+    levels = {k: tuple(v) for k, v in DEFAULT_FSQ_LEVELS[partition].items()}
+    levels.update({k: tuple(v) for k, v in (fsq_levels or {}).items()})
+    for vae, lv in levels.items():
+        if not lv or any(isinstance(l, bool) or not isinstance(l, (int, np.integer)) or l < 2 for l in lv):
+            raise ValueError(f"fsq_levels[{vae!r}]={lv!r}: use a tuple of integers >= 2, e.g. (8, 5, 5)")
+    return vaes, sizes, levels
+
+
 class PartwiseTokenizer(nn.Module):
     """Decoupled motion tokenizer (SOKE Sec. 3.2 / M3T Sec. 3.2).
 
@@ -156,27 +197,11 @@ class PartwiseTokenizer(nn.Module):
                  code_dim: int | None = None, mu: float = 0.99, commit_weight: float = 0.02, beta: float = 0.25,
                  recon_loss: str = "smooth_l1", std_floor: float = 1e-3):
         super().__init__()
-        if quantizer not in ("vq", "fsq"):
-            raise ValueError(f"quantizer {quantizer!r}: use 'vq' (SOKE, EMA codebook) or 'fsq' (M3T)")
-        if vq_kind not in ("ema_reset", "plain"):
-            raise ValueError(f"vq_kind {vq_kind!r}: use 'ema_reset' or 'plain'")
-        if recon_loss not in ("smooth_l1", "l2", "l1"):
-            raise ValueError(f"recon_loss {recon_loss!r}: use 'smooth_l1', 'l2' or 'l1'")
+        vaes, sizes, levels = check_partwise_args(partition, quantizer, vq_kind, codebook_sizes, fsq_levels, recon_loss)
         self.partition, self.quantizer_kind, self.vq_kind = partition, quantizer, vq_kind
         self.streams, self.input_dim, self.feature_dim = partition_streams(partition)
         self.recon_loss, self.std_floor = recon_loss, float(std_floor)
         self.depth = depth
-        vaes: dict[str, int] = {}
-        for s in self.streams:
-            vaes.setdefault(s.vae, len(s.cols))
-        sizes = dict(DEFAULT_CODEBOOK_SIZES[partition])
-        sizes.update(codebook_sizes or {})
-        levels = {k: tuple(v) for k, v in DEFAULT_FSQ_LEVELS[partition].items()}
-        levels.update({k: tuple(v) for k, v in (fsq_levels or {}).items()})
-        unknown = set(codebook_sizes or {}) | set(fsq_levels or {})
-        if unknown - set(vaes):
-            raise ValueError(f"codebook settings for unknown part(s) {sorted(unknown - set(vaes))}; "
-                             f"partition {partition!r} has VAEs {list(vaes)}")
         self.encoders, self.decoders, self.quantizers = nn.ModuleDict(), nn.ModuleDict(), nn.ModuleDict()
         for vae, dim in vaes.items():
             if quantizer == "fsq":

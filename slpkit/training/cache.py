@@ -35,7 +35,7 @@ import torch
 from slpkit.config import cache_dir, config_hash
 from slpkit.training.sampler import rank_world
 
-__all__ = ["cached", "artifact_dir", "sha256", "CacheInfo"]
+__all__ = ["cached", "artifact_dir", "sha256", "CacheInfo", "single_process", "state_fingerprint"]
 
 T = TypeVar("T")
 ARTIFACT, META, WORK = "artifact", "meta.json", "work"
@@ -47,6 +47,17 @@ def sha256(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def state_fingerprint(module: torch.nn.Module, length: int = 16) -> str:
+    """SHA-1 over a module's state (names, shapes, bytes): the identity of a trained upstream model (e.g. the
+    tokenizer a generator was trained on) inside a downstream cache key."""
+    h = hashlib.sha1()
+    for name, t in sorted(module.state_dict().items()):
+        t = t.detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()[:length]
 
 
 def artifact_dir(kind: str, key: Any) -> Path:
@@ -66,6 +77,15 @@ def _lock(path: Path, enabled: bool):
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def single_process(cfg: Any) -> bool:
+    """True when ``cfg`` trains in this process alone (no DDP ranks launched): then the cache may lock.
+
+    With several devices Lightning relaunches the script once per rank and every rank must reach
+    ``fit``; a lock held by rank 0 would deadlock them.
+    """
+    return str(getattr(cfg, "devices", 1)) == "1" and getattr(cfg, "strategy", "auto") in ("auto", "single_device")
 
 
 class CacheInfo(dict):

@@ -20,7 +20,7 @@ class SynthSignConfig(Preset):
 
     seed: int = 0
     languages: tuple = LANGUAGES
-    sentences_per_language: int = 100
+    sentences_per_language: int = 600
     vocab_fraction: float = 0.5  # share of each open word class (closed classes always in)
     shared_fraction: float = 0.2  # open-class concepts signed identically in all languages
     n_minimal_pairs: int = 6  # per language: sign pairs differing only in handshape

@@ -19,9 +19,22 @@ Loss (Eq. 1-3)::
 optimised with Adam (lr 2e-4, betas (0.5, 0.9)).
 
 Input normalisation: the paper's keypoints are already centred on the neck and scaled by
-shoulder width. slpkit additionally subtracts the training mean pose and divides by one global
-scale inside the model (``normalize=True``) so latents have unit-ish size; the loss is always
-computed in the caller's keypoint units, so Eq. 1 is unchanged.
+shoulder width (``slpkit.body.keypoints.normalize178``). slpkit additionally subtracts the
+training mean pose and divides by one global scale inside the model (``normalize=True``) so
+latents have unit-ish size; the loss is always computed in the caller's keypoint units, so
+Eq. 1 is unchanged.
+
+Missing points (real MediaPipe clips: undetected hands, glitches). Every method takes an
+optional ``point_mask (..., 178)`` bool, True = observed (the mask contract of
+``slpkit.body.keypoints``). A masked point
+
+- enters the encoder as the training mean pose (its value is never read),
+- adds nothing to Eq. 1: each region's term averages the per-point L1 over observed
+  (frame, point) pairs and multiplies by the region's point count, which equals the paper's
+  per-frame sum when everything is observed,
+- is left out of the mean pose and scale (:meth:`PoseAutoencoder.fit_normalizer`).
+
+So the loss, its gradients and training do not depend on what is written under the mask.
 """
 
 from __future__ import annotations
@@ -48,7 +61,9 @@ __all__ = [
     "PoseAutoencoder",
     "AutoencoderModule",
     "region_recon_terms",
+    "masked_mean_pose",
     "train_autoencoder",
+    "reconstruction_errors",
 ]
 
 #: Order of the regions in the 178-keypoint layout and in the latent vector.
@@ -145,23 +160,55 @@ def _mlp(i: int, o: int, hidden: int) -> nn.Module:
     return nn.Sequential(nn.Linear(i, hidden), nn.GELU(), nn.Linear(hidden, o))
 
 
+def _point_weights(x: torch.Tensor, mask: torch.Tensor | None, point_mask: torch.Tensor | None) -> torch.Tensor | None:
+    """Frame mask ``(...)`` and/or point mask ``(..., 178)`` -> one float weight per point ``(..., 178)`` (or None)."""
+    if mask is None and point_mask is None:
+        return None
+    w = torch.ones(x.shape[:-1], dtype=x.dtype, device=x.device)
+    if mask is not None:
+        w = w * torch.as_tensor(mask, device=x.device).to(x.dtype).reshape(x.shape[:-2])[..., None]
+    if point_mask is not None:
+        pm = torch.as_tensor(point_mask, device=x.device)
+        if tuple(pm.shape) != tuple(x.shape[:-1]):
+            raise ValueError(f"point_mask has shape {tuple(pm.shape)}, expected {tuple(x.shape[:-1])} "
+                             "(one bool per keypoint, True = observed)")
+        w = w * pm.to(x.dtype)
+    return w
+
+
 def region_recon_terms(
-    x: torch.Tensor, x_hat: torch.Tensor, joint_slices: Mapping[str, slice], mask: torch.Tensor | None = None
+    x: torch.Tensor, x_hat: torch.Tensor, joint_slices: Mapping[str, slice], mask: torch.Tensor | None = None,
+    point_mask: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """Unweighted Eq. 1 terms: per region, per-frame L1 norm summed over its coordinates, averaged over valid frames.
 
-    ``x``, ``x_hat``: ``(..., 178, 3)``; ``mask``: same leading shape (True = real frame) or None.
+    ``x``, ``x_hat``: ``(..., 178, 3)``; ``mask``: same leading shape (True = real frame) or None;
+    ``point_mask``: ``(..., 178)`` (True = observed point) or None. With a point mask a region's
+    term is its point count times the mean L1 over observed (frame, point) pairs (0 if none), which
+    equals the per-frame sum averaged over frames when every point is observed.
     """
     diff = (x_hat - x).abs()
+    w = _point_weights(x, mask, point_mask)
     out = {}
-    m = None
-    if mask is not None:
-        m = mask.to(diff.dtype).reshape(diff.shape[:-2])
-        denom = m.sum().clamp_min(1.0)
     for name, sl in joint_slices.items():
-        per_frame = diff[..., sl, :].sum(dim=(-1, -2))
-        out[name] = (per_frame * m).sum() / denom if m is not None else per_frame.mean()
+        per_point = diff[..., sl, :].sum(dim=-1)  # (..., n_r)
+        if w is None:
+            out[name] = per_point.sum(dim=-1).mean()
+        else:
+            wr = w[..., sl]
+            out[name] = (per_point * wr).sum() / wr.sum().clamp_min(1.0) * (sl.stop - sl.start)
     return out
+
+
+def masked_mean_pose(frames: Any, point_mask: Any = None) -> torch.Tensor:
+    """Mean pose ``(178, 3)`` of frames ``(..., 178, 3)`` over observed points only (0 where never observed)."""
+    f = as_keypoints(frames, "frames").reshape(-1, NUM_KEYPOINTS, 3)
+    if point_mask is None:
+        return f.mean(0)
+    w = torch.as_tensor(point_mask).reshape(-1, NUM_KEYPOINTS).to(f.dtype)
+    if w.shape[0] != f.shape[0]:
+        raise ValueError(f"point_mask has {w.shape[0]} frames but frames has {f.shape[0]}")
+    return (f * w[..., None]).sum(0) / w.sum(0).clamp_min(1.0)[:, None]
 
 
 class PoseAutoencoder(nn.Module):
@@ -198,17 +245,30 @@ class PoseAutoencoder(nn.Module):
         return self.cfg.latent_dim
 
     @torch.no_grad()
-    def fit_normalizer(self, frames: torch.Tensor) -> None:
-        """Set the mean pose and global scale from training frames ``(N, 178, 3)`` (no-op if ``normalize=False``)."""
+    def fit_normalizer(self, frames: torch.Tensor, point_mask: torch.Tensor | None = None) -> None:
+        """Set the mean pose and global scale from training frames ``(N, 178, 3)`` (no-op if ``normalize=False``).
+
+        ``point_mask (N, 178)``: only observed points count (see the module doc).
+        """
         if not self.cfg.normalize:
             return
         f = as_keypoints(frames, "frames").reshape(-1, NUM_KEYPOINTS, 3)
-        self.mean_pose.copy_(f.mean(0))
-        self.scale.copy_((f - f.mean(0)).std().clamp_min(1e-6))
+        mean = masked_mean_pose(f, point_mask)
+        self.mean_pose.copy_(mean)
+        if point_mask is None:
+            self.scale.copy_((f - mean).std().clamp_min(1e-6))
+            return
+        w = torch.as_tensor(point_mask).reshape(-1, NUM_KEYPOINTS).bool()
+        vals = (f - mean)[w]  # (n_observed, 3)
+        self.scale.copy_(vals.std().clamp_min(1e-6) if vals.numel() > 1 else torch.ones(()))
 
-    def encode(self, x: Any) -> torch.Tensor:
+    def encode(self, x: Any, point_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``(..., 178, 3) -> (..., C)``; points False in ``point_mask (..., 178)`` enter as the mean pose."""
         x = as_keypoints(x).to(self.mean_pose.device)
         xn = (x - self.mean_pose) / self.scale
+        if point_mask is not None:
+            keep = _point_weights(x, None, point_mask)[..., None] > 0
+            xn = torch.where(keep, xn, torch.zeros((), dtype=xn.dtype, device=xn.device))  # 0 = the mean pose
         zs = [self.encoders[n](xn[..., self.joint_slices[n], :].flatten(-2)) for n in REGION_ORDER]
         return torch.cat(zs, dim=-1)
 
@@ -221,8 +281,8 @@ class PoseAutoencoder(nn.Module):
             parts.append(self.decoders[n](z[..., self.latent_slices[n]]).reshape(*z.shape[:-1], sl.stop - sl.start, 3))
         return torch.cat(parts, dim=-2) * self.scale + self.mean_pose
 
-    def forward(self, x: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        z = self.encode(x)
+    def forward(self, x: Any, point_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.encode(x, point_mask)
         return self.decode(z), z
 
     def encoder_l1(self) -> torch.Tensor:
@@ -233,12 +293,18 @@ class PoseAutoencoder(nn.Module):
                 total = total + mod.weight.abs().sum()
         return total
 
-    def loss(self, x: Any, mask: torch.Tensor | None = None, weights: Mapping[str, float] | None = None) -> dict[str, torch.Tensor]:
-        """Eq. 1-3. Returns ``{"loss", "recon", "reg", "recon_<region>"...}`` (region terms unweighted)."""
+    def loss(self, x: Any, mask: torch.Tensor | None = None, weights: Mapping[str, float] | None = None,
+             point_mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Eq. 1-3. Returns ``{"loss", "recon", "reg", "recon_<region>"...}`` (region terms unweighted).
+
+        ``mask``: frame mask (True = real frame); ``point_mask (..., 178)``: True = observed point.
+        """
         x = as_keypoints(x).to(self.mean_pose.device)
         w = dict(self.cfg.recon_weights if weights is None else weights)
-        x_hat, _ = self(x)
-        terms = region_recon_terms(x, x_hat, self.joint_slices, mask)
+        if point_mask is not None:
+            point_mask = torch.as_tensor(point_mask, device=x.device)
+        x_hat, _ = self(x, point_mask)
+        terms = region_recon_terms(x, x_hat, self.joint_slices, mask, point_mask)
         recon = sum(float(w.get(n, 0.0)) * terms[n] for n in REGION_ORDER)
         reg = self.cfg.encoder_l1 * self.encoder_l1()
         out = {"loss": recon + reg, "recon": recon, "reg": reg}
@@ -246,18 +312,19 @@ class PoseAutoencoder(nn.Module):
         return out
 
     @torch.no_grad()
-    def reconstruct(self, x: Any) -> torch.Tensor:
-        return self(x)[0]
+    def reconstruct(self, x: Any, point_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self(x, point_mask)[0]
 
 
-def _batch_poses(batch: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Accept frames ``(N,178,3)``, a 1-tuple of them, or a SignDataModule dict with ``motion``/``mask``
-    (build it with ``SignDataModule(corpus, "keypoints178", normalise=False)``: this model normalises itself)."""
+def _batch_poses(batch: Any) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """``(poses, frame mask, point mask)`` from frames ``(N,178,3)``, a tuple ``(frames[, frame_mask[, point_mask]])``,
+    or a batch dict with ``motion`` / ``mask`` / ``point_mask`` (``SignDataModule(corpus, "keypoints178",
+    normalise=False)``: this model normalises itself; or ``slpkit.data.formats.poseformat.batch_clips``)."""
     if isinstance(batch, Mapping):
-        return batch["motion"], batch.get("mask")
+        return batch["motion"], batch.get("mask"), batch.get("point_mask")
     if isinstance(batch, (list, tuple)):
-        return batch[0], (batch[1] if len(batch) > 1 else None)
-    return batch, None
+        return batch[0], (batch[1] if len(batch) > 1 else None), (batch[2] if len(batch) > 2 else None)
+    return batch, None, None
 
 
 class AutoencoderModule(pl.LightningModule):
@@ -269,8 +336,8 @@ class AutoencoderModule(pl.LightningModule):
         self.model = PoseAutoencoder(self.cfg)
 
     def _step(self, batch, stage: str):
-        x, mask = _batch_poses(batch)
-        out = self.model.loss(x, mask)
+        x, mask, point_mask = _batch_poses(batch)
+        out = self.model.loss(x, mask, point_mask=point_mask)
         bs = int(x.shape[0])
         self.log(f"{stage}/loss", out["loss"], prog_bar=False, batch_size=bs)
         self.log(f"{stage}/recon", out["recon"], batch_size=bs)
@@ -316,13 +383,44 @@ def _quiet():
                 lg.setLevel(lv)
 
 
+def _pool_frames(sequences: Sequence[Any] | torch.Tensor | np.ndarray, masks: Any, what: str
+                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Sequences ``[(T,178,3)]`` or frames ``(N,178,3)`` (+ masks alike) -> frames ``(N,178,3)``, point mask ``(N,178)``."""
+    if isinstance(sequences, (torch.Tensor, np.ndarray)):
+        frames = as_keypoints(sequences, "frames").reshape(-1, NUM_KEYPOINTS, 3)
+        pm = None if masks is None else torch.as_tensor(np.asarray(masks)).reshape(-1, NUM_KEYPOINTS).bool()
+    else:
+        if len(sequences) == 0:
+            raise ValueError(f"no sequences given to {what}")
+        seqs = [as_keypoints(s, "sequence").reshape(-1, NUM_KEYPOINTS, 3) for s in sequences]
+        frames = torch.cat(seqs, 0)
+        pm = None
+        if masks is not None:
+            if len(masks) != len(seqs):
+                raise ValueError(f"{what} got {len(seqs)} sequences but {len(masks)} masks: pass one (T, 178) mask "
+                                 "per sequence (True = observed)")
+            ms = []
+            for i, (s, m) in enumerate(zip(seqs, masks)):
+                m = torch.as_tensor(np.asarray(m)).bool().reshape(-1, NUM_KEYPOINTS)
+                if m.shape[0] != s.shape[0]:
+                    raise ValueError(f"mask {i} has {m.shape[0]} frames but sequence {i} has {s.shape[0]}")
+                ms.append(m)
+            pm = torch.cat(ms, 0)
+    if pm is not None and pm.shape[0] != frames.shape[0]:
+        raise ValueError(f"masks hold {pm.shape[0]} frames but the poses hold {frames.shape[0]}")
+    return frames, pm
+
+
 def train_autoencoder(
-    sequences: Sequence[Any] | torch.Tensor, cfg: AEConfig | None = None, device: str = "cpu", seed: int | None = None
+    sequences: Sequence[Any] | torch.Tensor, cfg: AEConfig | None = None, device: str = "cpu", seed: int | None = None,
+    *, masks: Sequence[Any] | torch.Tensor | np.ndarray | None = None,
 ) -> PoseAutoencoder:
     """Train a :class:`PoseAutoencoder` on keypoint sequences (list of ``(T,178,3)``) or frames ``(N,178,3)``.
 
-    Frames are independent for this per-frame model, so all frames are pooled and shuffled.
-    Returns the trained model on CPU in eval mode.
+    ``masks``: one ``(T, 178)`` bool per sequence (or ``(N, 178)`` for frames), True = observed;
+    masked points get no loss and do not enter the normaliser (module doc); frames with no
+    observed point are dropped. Frames are independent for this per-frame model, so all frames
+    are pooled and shuffled. Returns the trained model on CPU in eval mode.
     """
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -331,16 +429,51 @@ def train_autoencoder(
     cfg = cfg or AEConfig()
     if seed is not None:
         seed_everything(seed)
-    if isinstance(sequences, torch.Tensor) or isinstance(sequences, np.ndarray):
-        frames = as_keypoints(sequences, "frames").reshape(-1, NUM_KEYPOINTS, 3)
-    else:
-        if len(sequences) == 0:
-            raise ValueError("no training sequences given to train_autoencoder")
-        frames = torch.cat([as_keypoints(s, "sequence").reshape(-1, NUM_KEYPOINTS, 3) for s in sequences], 0)
+    frames, pm = _pool_frames(sequences, masks, "train_autoencoder")
+    if pm is not None:
+        keep = pm.any(-1)
+        if not bool(keep.any()):
+            raise ValueError("every point of every training frame is masked: nothing to train on")
+        frames, pm = frames[keep], pm[keep]
     module = AutoencoderModule(cfg)
-    module.model.fit_normalizer(frames)
+    module.model.fit_normalizer(frames, pm)
     trainer = _quiet_trainer(cfg.epochs, device, cfg.devices, cfg.strategy)
-    loader = DataLoader(TensorDataset(frames), batch_size=per_device_batch(cfg.batch_size, trainer.world_size), shuffle=True)
+    tensors = (frames,) if pm is None else (frames, torch.ones(len(frames), dtype=torch.bool), pm)
+    loader = DataLoader(TensorDataset(*tensors), batch_size=per_device_batch(cfg.batch_size, trainer.world_size),
+                        shuffle=True)
     with _quiet():
         trainer.fit(module, loader)
     return module.model.cpu().eval()
+
+
+@torch.no_grad()
+def reconstruction_errors(
+    model: PoseAutoencoder, sequences: Sequence[Any] | torch.Tensor, masks: Any = None,
+    baseline: torch.Tensor | np.ndarray | None = None,
+) -> dict[str, dict[str, float]]:
+    """Mean per-point Euclidean error of the autoencoder and of the mean-pose baseline, observed points only.
+
+    ``baseline (178, 3)``: the pose predicted for every frame (default: the model's training
+    mean pose, which :meth:`PoseAutoencoder.fit_normalizer` takes over observed points; pass it
+    when ``normalize=False``). Errors are in the keypoints' units (shoulder widths after
+    ``normalize178``). Returns ``{"autoencoder": {region: err, "all": err}, "mean pose": {...}}``;
+    a region with no observed point is NaN.
+    """
+    frames, pm = _pool_frames(sequences, masks, "reconstruction_errors")
+    if baseline is None:
+        if not model.cfg.normalize:
+            raise ValueError("the model was built with normalize=False, so it holds no mean pose: pass baseline= "
+                             "(178, 3), e.g. masked_mean_pose(train_frames, train_masks)")
+        baseline = model.mean_pose
+    base = torch.as_tensor(np.asarray(baseline.cpu() if isinstance(baseline, torch.Tensor) else baseline),
+                           dtype=frames.dtype).reshape(NUM_KEYPOINTS, 3)
+    model = model.cpu().eval()
+    preds = {"autoencoder": model.reconstruct(frames, pm), "mean pose": base.expand_as(frames)}
+    w = torch.ones(frames.shape[:-1]) if pm is None else pm.to(frames.dtype)
+    regions = dict(model.joint_slices, all=slice(0, NUM_KEYPOINTS))
+    out = {}
+    for name, pred in preds.items():
+        err = (pred - frames).norm(dim=-1)  # (N, 178)
+        out[name] = {r: (float((err[:, sl] * w[:, sl]).sum() / w[:, sl].sum()) if float(w[:, sl].sum()) > 0
+                         else float("nan")) for r, sl in regions.items()}
+    return out

@@ -20,12 +20,13 @@ __all__ = [
     "SokeVocab", "PARTS", "SokeGenerator", "STRATEGIES", "tiny_mbart_config",
     "decode", "decode_sequential", "decode_parallel", "decode_multihead", "encode_batch", "generate",
     "SignDictionary", "build_sign_dictionary", "find_keywords", "prompt_ids", "prompt_text",
-    "SokeConfig", "SokeModule", "train_generator", "evaluate_generator", "trivial_baselines", "length_stats",
+    "SokeConfig", "SokeModule", "train_generator", "load_generator", "evaluate_generator", "trivial_baselines",
 ]
 
 
 def __getattr__(name):  # Lightning-based pieces load on first use
-    if name in ("SokeConfig", "SokeModule", "train_generator", "evaluate_generator", "trivial_baselines", "length_stats"):
+    if name in ("SokeConfig", "SokeModule", "train_generator", "load_generator", "evaluate_generator",
+                "trivial_baselines"):
         from slpkit.generators.soke import module
 
         return getattr(module, name)

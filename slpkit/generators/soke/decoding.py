@@ -93,21 +93,18 @@ def _part_bias(model: SokeGenerator, stop: str, device, dtype) -> torch.Tensor:
 
 
 class _Embedder:
-    """Lean decoder-input embeddings for the loops (same numbers as ``model.embed`` / ``model.fuse``):
-    one ``embedding`` (+ scale) for a token, one weighted ``embedding_bag`` for a fused multi-head step."""
+    """Decoder-input embeddings for the loops: ``model.embed`` for a token, ``model.fuse`` for a fused multi-head
+    step (one implementation, shared with training)."""
 
     def __init__(self, model: SokeGenerator, device):
-        emb = model.mbart.model.decoder.embed_tokens
-        self.weight, self.scale = emb.weight, float(emb.embed_scale)
-        w = torch.tensor(model.fusion_weights(), dtype=self.weight.dtype, device=device) * self.scale
-        self.fusion = w[None]  # (1, n_parts)
+        self.model = model
 
     def token(self, ids: torch.Tensor) -> torch.Tensor:
-        return F.embedding(ids, self.weight) * self.scale
+        return self.model.embed(ids)
 
     def fused(self, step: torch.Tensor) -> torch.Tensor:
-        """``(B, n_parts)`` ids -> ``(1-2λ) E_B + λ E_LH + λ E_RH`` (SOKE Eq. 4), ``(B, D)``."""
-        return F.embedding_bag(step, self.weight, mode="sum", per_sample_weights=self.fusion.expand_as(step))
+        """``(B, n_parts)`` ids -> ``(B, D)`` fused embedding (SOKE Eq. 4)."""
+        return self.model.fuse(step)
 
 
 def _encoder(model: SokeGenerator, input_ids, attention_mask):

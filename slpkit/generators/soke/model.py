@@ -14,20 +14,29 @@ multihead       ``lang, E(b1,l1,r1), E(b2,l2,r2), ...``         every position r
 with the fused embedding ``E = (1-2λ) E_B + λ E_LH + λ E_RH`` (SOKE Eq. 4; the paper uses λ = 1/3, the
 released code 0.4). "Per-part logits" are the shared logits masked to the part's vocabulary
 (:meth:`SokeGenerator.part_logits`); the loss is the sum of the three per-part cross-entropies, each
-weighted 1.0 (reference notes, "Decoding (SOKE code)").
+weighted 1.0 (as in SOKE's public code).
+
+The model is generic over the vocabulary's parts (streams): SOKE's three, or M3T's four (body, hands, face),
+with the fusion weights of :meth:`SokeGenerator.fusion_weights`.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from transformers import MBartConfig, MBartForConditionalGeneration
+from transformers.models.mbart.modeling_mbart import MBartDecoder
 
 from slpkit.generators.soke.vocab import SokeVocab
+
+#: the decoder's KV-cache keyword: ``cache`` in transformers >= 5.x, ``past_key_values`` before
+_CACHE_KW = "cache" if "cache" in inspect.signature(MBartDecoder.forward).parameters else "past_key_values"
 
 STRATEGIES: tuple[str, ...] = ("sequential", "parallel", "multihead")
 IGNORE = -100
@@ -44,8 +53,6 @@ def tiny_mbart_config(vocab_size: int, d_model: int = 64, layers: int = 2, heads
                       eos_token_id: int = 2, **kw):
     """A small ``MBartConfig`` trained from scratch (smoke / CPU); ``d_model=1024, layers=12, heads=16,
     ffn=4096`` is mBART-large-cc25's shape."""
-    from transformers import MBartConfig
-
     return MBartConfig(
         vocab_size=vocab_size, d_model=d_model, encoder_layers=layers, decoder_layers=layers,
         encoder_attention_heads=heads, decoder_attention_heads=heads, encoder_ffn_dim=ffn, decoder_ffn_dim=ffn,
@@ -76,8 +83,6 @@ class SokeGenerator(nn.Module):
         if not 0.0 <= float(input_dropout) < 1.0:
             raise ValueError(f"input_dropout must lie in [0, 1), got {input_dropout}")
         self.input_dropout = float(input_dropout)
-        from transformers import MBartForConditionalGeneration
-
         self.vocab = vocab
         self.parts = vocab.parts
         self.lam = float(lam)
@@ -125,17 +130,19 @@ class SokeGenerator(nn.Module):
         return self.mbart.model.decoder.embed_tokens(ids)
 
     def fuse(self, ids: Mapping[str, torch.Tensor] | torch.Tensor) -> torch.Tensor:
-        """Multi-head input embedding ``(1-2λ) E_B + λ E_LH + λ E_RH`` (SOKE Eq. 4).
+        """Multi-head input embedding ``(1-2λ) E_B + λ E_LH + λ E_RH`` (SOKE Eq. 4), the one place it is computed
+        (training and the decoding loops call it).
 
-        ``ids``: ``{part: (..., ) vocabulary ids}`` or a tensor ``(..., n_parts)`` in part order.
+        ``ids``: ``{part: (...,) vocabulary ids}`` or a tensor ``(..., n_parts)`` in part order -> ``(..., D)``.
+        One weighted ``embedding_bag`` over the parts' ids (mBART's embedding scale folded into the weights).
         """
-        if isinstance(ids, torch.Tensor):
-            ids = {p: ids[..., i] for i, p in enumerate(self.parts)}
-        out = None
-        for w, p in zip(self.fusion_weights(), self.parts):
-            e = w * self.embed(ids[p])
-            out = e if out is None else out + e
-        return out
+        if not isinstance(ids, torch.Tensor):
+            ids = torch.stack([ids[p] for p in self.parts], -1)
+        emb = self.mbart.model.decoder.embed_tokens
+        w = torch.tensor(self.fusion_weights(), dtype=emb.weight.dtype, device=emb.weight.device) * float(emb.embed_scale)
+        flat = ids.reshape(-1, ids.shape[-1])
+        out = F.embedding_bag(flat, emb.weight, mode="sum", per_sample_weights=w.expand(flat.shape))
+        return out.reshape(*ids.shape[:-1], -1)
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Encoder hidden states ``(B, S, D)`` (``h_en`` in SOKE Eq. 2-4)."""
@@ -152,9 +159,10 @@ class SokeGenerator(nn.Module):
         """
         out = self.mbart.model.decoder(
             inputs_embeds=inputs_embeds, encoder_hidden_states=encoder_hidden, encoder_attention_mask=encoder_mask,
-            past_key_values=past_key_values, use_cache=use_cache,
+            use_cache=use_cache, **{_CACHE_KW: past_key_values},
         )
-        return out.last_hidden_state, out.past_key_values
+        cache = getattr(out, "cache", None)
+        return out.last_hidden_state, cache if cache is not None else getattr(out, "past_key_values", None)
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """Shared LM head: ``(..., D) -> (..., V)``."""
@@ -269,11 +277,24 @@ class SokeGenerator(nn.Module):
         Pair it with ``SokeVocab.from_hf_tokenizer(path)`` so the text ids keep their pretrained meaning;
         motion and language tokens are new rows (appended after the text ids).
         """
-        from transformers import MBartForConditionalGeneration
-
         mbart = MBartForConditionalGeneration.from_pretrained(str(path), local_files_only=True, **kwargs)
         mbart.config.pad_token_id = vocab.pad_id
         return cls(vocab, lam=lam, mbart=mbart)
+
+    def state(self) -> dict[str, Any]:
+        """Everything to rebuild this generator in one picklable dict (word-level vocabularies only):
+        vocabulary, mBART config, λ, input dropout, weights. Inverse: :meth:`from_state`."""
+        return {"vocab": self.vocab.to_dict(), "mbart_config": self.config.to_dict(), "lam": self.lam,
+                "input_dropout": self.input_dropout,
+                "state_dict": {k: v.detach().cpu() for k, v in self.mbart.state_dict().items()}}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "SokeGenerator":
+        vocab = SokeVocab.from_dict(state["vocab"])
+        config = MBartConfig.from_dict(state["mbart_config"])
+        model = cls(vocab, config, lam=state["lam"], input_dropout=state.get("input_dropout", 0.0))
+        model.mbart.load_state_dict(state["state_dict"])
+        return model
 
     def save(self, folder: str | Path) -> Path:
         """Save backbone (``save_pretrained``), vocabulary and λ to ``folder``; reload with :meth:`load`."""
@@ -285,7 +306,16 @@ class SokeGenerator(nn.Module):
 
     @classmethod
     def load(cls, folder: str | Path) -> "SokeGenerator":
+        """Reload a folder written by :meth:`save`; a missing or foreign folder raises naming it."""
         folder = Path(folder)
-        vocab = SokeVocab.load(folder / "vocab")
-        meta = json.loads((folder / "soke.json").read_text())
-        return cls.from_pretrained(folder / "mbart", vocab, lam=meta["lam"])
+        for need in ("soke.json", "vocab/soke_vocab.json", "mbart"):
+            if not (folder / need).exists():
+                raise FileNotFoundError(f"{folder} is not a saved SOKE generator: {need} is missing "
+                                        "(write one with SokeGenerator.save(folder))")
+        try:
+            vocab = SokeVocab.load(folder / "vocab")
+            meta = json.loads((folder / "soke.json").read_text())
+            return cls.from_pretrained(folder / "mbart", vocab, lam=meta["lam"])
+        except (OSError, ValueError, KeyError, RuntimeError) as err:
+            raise ValueError(f"cannot read the SOKE generator in {folder} ({type(err).__name__}: {err}); "
+                             "save it again or delete it") from err

@@ -1,54 +1,64 @@
-"""Training and evaluation of the SOKE generator (Lightning).
+"""Training and evaluation of the SOKE generator through slpkit's training layer.
 
 Pipeline (SOKE Fig. 2): a trained part-wise tokenizer turns every sentence's V133 motion into per-part codes;
 :class:`SokeModule` trains the mBART generator with teacher forcing for one decoding strategy (sequential /
 parallel / multihead); :func:`evaluate_generator` generates codes greedily, decodes them to poses with the
-tokenizer, runs forward kinematics to SOKE's metric joint sets and reports DTW-JPE / DTW-PA-JPE per part
-(``slpkit.metrics.pose.part_scores``, SOKE convention), back-translation BLEU-4 (``slpkit.eval``) and latency
-(seconds per video at batch 1).
+tokenizer and scores them with :func:`slpkit.eval.motion.pose_scores` (DTW-JPE / DTW-PA-JPE per part, SOKE
+convention, with per-sentence values for the paired bootstrap), back-translation BLEU-4 (``slpkit.eval``) and
+latency (seconds per video at batch 1).
+
+Training goes through :func:`slpkit.training.fit` (devices / strategy / precision from the config, resumable)
+and trained generators are cached by config + corpus + tokenizer (:func:`slpkit.training.cached`), so the
+notebooks that compare against SOKE reuse what notebook 04 trained.
 
 Typical use::
 
     tok = train_tokenizer(corpus, TokenizerConfig.for_mode("smoke"))
-    gen = train_generator(corpus, tok, SokeConfig.for_mode("smoke", strategy="multihead"))
+    gen = train_generator(corpus, tok, SokeConfig.for_mode("smoke", decoding="multihead"))
     res = evaluate_generator(gen, tok, corpus.split("test"))
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import time
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
-from slpkit.config import Preset, accelerator_for, resolve_device, seed_everything
+from slpkit.config import resolve_device, result_fields, seed_everything
+from slpkit.eval.motion import length_stats, mean_pose_baseline, pose_scores
 from slpkit.generators.soke import decoding as D
-from slpkit.generators.soke.model import SokeGenerator, check_strategy, tiny_mbart_config
+from slpkit.generators.soke.model import STRATEGIES, SokeGenerator, check_strategy, tiny_mbart_config
 from slpkit.generators.soke.retrieval import SignDictionary, as_partwise, batch_prompts, build_sign_dictionary
 from slpkit.generators.soke.vocab import SokeVocab, normalise_language
+from slpkit.metrics.latency import measure_latency
+from slpkit.training import (TrainConfig, cached, fit, make_loader, single_process, state_fingerprint,
+                             warmup_cosine_scheduler)
 
-#: SOKE metric joint counts (body 12, each hand 21): "Avg" in SOKE Table 2 is the joint-weighted mean
-#: (e.g. How2Sign sequential: (12 * 8.55 + 42 * 3.53) / 54 = 4.64).
-METRIC_JOINTS = {"body": 12, "lhand": 21, "rhand": 21}
+__all__ = ["SokeConfig", "SokeModule", "build_vocab", "train_generator", "load_generator", "evaluate_generator",
+           "trivial_baselines", "codes_to_poses", "sentence_codes", "make_examples", "collate",
+           "measure_generation_latency", "CACHE_VERSION"]
+
+CACHE_VERSION = 1
 
 
 @dataclasses.dataclass
-class SokeConfig(Preset):
+class SokeConfig(TrainConfig):
     """Everything that defines a trained SOKE generator.
 
-    ``strategy``: 'sequential' | 'parallel' | 'multihead'; ``lam``: λ of SOKE Eq. 4 (paper 1/3, released code
+    ``decoding``: the decoding strategy, 'sequential' | 'parallel' | 'multihead' (``strategy`` is Lightning's, as
+    in every slpkit training config); ``lam``: λ of SOKE Eq. 4 (paper 1/3, released code
     0.4); ``stop``: 'any' (paper) | 'body' (released code); ``retrieval``: append dictionary keywords to the
     prompt (SOKE Sec. 3.4); ``languages``: restrict training to some sign languages (monolingual baselines,
     SOKE Table S8), ``None`` = all; ``pretrained``: a local MBart folder (e.g. mBART-large-cc25) instead of a
-    tiny model trained from scratch.
+    tiny model trained from scratch. Training fields (``lr``, ``max_steps``, ``devices``, ...) come from
+    :class:`~slpkit.training.TrainConfig`.
     """
 
-    strategy: str = "multihead"
+    decoding: str = "multihead"
     lam: float = 1 / 3
     stop: str = "any"
     retrieval: bool = False
@@ -61,32 +71,52 @@ class SokeConfig(Preset):
     ffn: int = 128
     dropout: float = 0.1
     input_dropout: float = 0.0
-    lr: float = 2e-3
-    lr_min: float = 1e-5
     betas: tuple = (0.9, 0.99)
-    weight_decay: float = 0.0
-    warmup_steps: int = 20
-    batch_size: int = 16
-    bucket: int = 0            # > 1: length-bucketed batches (pools of bucket x batch_size sorted by length)
-    max_epochs: int = 40
-    max_steps: int = -1
+    bucket: int = 0  # > 1: length-bucketed batches (pools of bucket x batch_size sorted by length)
     max_decode_steps: int = 100
     max_keywords: int = 3
     prompt_steps: int = 10
-    precision: str = "32-true"
+    # TrainConfig fields, overridden
+    lr: float = 2e-3
+    lr_min: float = 1e-5
+    warmup_steps: int = 20
+    batch_size: int = 16
+    max_epochs: int = 40
     gradient_clip_val: float = 1.0
-    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.strategy in STRATEGIES:
+            raise ValueError(f"SokeConfig.strategy={self.strategy!r} is Lightning's training strategy ('auto', 'ddp', "
+                             f"...); the decoding strategy is decoding={self.strategy!r}")
+        super().__post_init__()
+        check_strategy(self.decoding)
+        D.check_stop(self.stop)
+        if isinstance(self.betas, list):
+            self.betas = tuple(self.betas)
+        if isinstance(self.languages, str):
+            raise ValueError(f"SokeConfig.languages={self.languages!r} is a string: pass a tuple, e.g. ('asl',)")
+        if self.languages is not None:
+            self.languages = tuple(normalise_language(l) for l in self.languages)
+            if not self.languages:
+                raise ValueError("SokeConfig.languages=(): pass None (all languages) or at least one language")
+        if not 0.0 <= float(self.lam) <= 0.5:
+            raise ValueError(f"SokeConfig.lam={self.lam}: λ of SOKE Eq. 4 lies in [0, 0.5] (paper 1/3, code 0.4)")
+        for f in ("d_model", "layers", "heads", "ffn", "max_decode_steps", "prompt_steps"):
+            if int(getattr(self, f)) < 1:
+                raise ValueError(f"SokeConfig.{f}={getattr(self, f)!r}: use a positive integer")
+        if self.d_model % self.heads:
+            raise ValueError(f"SokeConfig.d_model={self.d_model} is not divisible by heads={self.heads}")
+        if int(self.bucket) < 0 or int(self.max_keywords) < 0:
+            raise ValueError(f"SokeConfig.bucket={self.bucket} / max_keywords={self.max_keywords}: use >= 0")
+        if not 0.0 <= float(self.dropout) < 1.0 or not 0.0 <= float(self.input_dropout) < 1.0:
+            raise ValueError(f"SokeConfig.dropout={self.dropout} / input_dropout={self.input_dropout}: use [0, 1)")
 
     @classmethod
     def smoke(cls) -> "SokeConfig":
-        """Tiny mBART (d 64, 2+2 layers, FFN 128) trained from scratch for 800 steps of batch 16 (~50 epochs of the
-        SynthSign smoke train split) at lr 1e-2 (warm-up 50, cosine), length-bucketed batches: ~20-25 s on one
-        CPU thread for multi-head (sequential and parallel decode 3x longer sequences: ~2x that). Decoding is
-        capped at 48 steps (192 frames; SynthSign smoke clips are 60-180 frames).
-
-        Tuned so the smoke model actually learns: with 100 steps at lr 3e-3 (the first preset) fewer than 1 in 5
-        test sentences ended with EOS and DTW-JPE was worse than repeating the most frequent token; with this
-        preset ~95% stop by EOS and DTW-JPE clearly beats that baseline (``trivial_baselines``)."""
+        """Tiny mBART (d 64, 2+2 layers, FFN 128) trained from scratch for 800 steps of batch 16 at lr 1e-2
+        (warm-up 50, cosine), length-bucketed batches: ~20-25 s on one CPU thread for multi-head (sequential and
+        parallel decode 3x longer sequences: ~2x that). Decoding is capped at 48 steps (192 frames; SynthSign
+        smoke clips are 60-190 frames)."""
         return cls(max_steps=800, lr=1e-2, warmup_steps=50, bucket=8, max_decode_steps=48)
 
     @classmethod
@@ -94,7 +124,7 @@ class SokeConfig(Preset):
         """mBART-large-cc25-sized (d 1024, 12+12 layers, 16 heads, FFN 4096), AdamW lr 2e-4, batch 32,
         150 epochs (SOKE Sec. 4). Pass ``pretrained=<local mBART folder>`` to fine-tune real weights."""
         return cls(d_model=1024, layers=12, heads=16, ffn=4096, dropout=0.1, lr=2e-4, lr_min=1e-6,
-                   warmup_steps=500, batch_size=32, max_epochs=150, precision="bf16-mixed")
+                   warmup_steps=500, batch_size=32, max_epochs=150, bucket=8, precision="bf16-mixed")
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -142,66 +172,46 @@ def collate(examples: Sequence[dict], pad_id: int, parts: Sequence[str]) -> dict
     return batch
 
 
-class BucketBatchSampler(torch.utils.data.Sampler):
-    """Shuffled batches of similar length: each epoch the examples are shuffled, cut into pools of
-    ``bucket * batch_size``, each pool sorted by length and cut into batches, and the batches shuffled. Less
-    padding per batch (the decoder cost is ``B x max K``), the same examples per epoch. Deterministic for a seed."""
+class _Collate:
+    """Picklable collate function (DataLoader workers, DDP spawn)."""
 
-    def __init__(self, lengths: Sequence[int], batch_size: int, bucket: int = 8, seed: int = 0):
-        self.lengths, self.batch_size, self.bucket = list(lengths), max(1, int(batch_size)), max(1, int(bucket))
-        self.generator = torch.Generator().manual_seed(seed)
+    def __init__(self, pad_id: int, parts: Sequence[str]):
+        self.pad_id, self.parts = pad_id, tuple(parts)
 
-    def __len__(self) -> int:
-        return math.ceil(len(self.lengths) / self.batch_size)
-
-    def __iter__(self):
-        order = torch.randperm(len(self.lengths), generator=self.generator).tolist()
-        pool = self.batch_size * self.bucket
-        batches = []
-        for i in range(0, len(order), pool):
-            chunk = sorted(order[i : i + pool], key=lambda j: self.lengths[j])
-            batches += [chunk[k : k + self.batch_size] for k in range(0, len(chunk), self.batch_size)]
-        for b in torch.randperm(len(batches), generator=self.generator).tolist():
-            yield batches[b]
+    def __call__(self, examples):
+        return collate(examples, self.pad_id, self.parts)
 
 
 # ---------------------------------------------------------------------------------------------- module
 class SokeModule(pl.LightningModule):
-    """Lightning wrapper: teacher-forced loss of ``cfg.strategy``, AdamW + linear warm-up + cosine decay."""
+    """Lightning wrapper: teacher-forced loss of ``cfg.decoding``, AdamW + linear warm-up + cosine decay."""
 
-    def __init__(self, model: SokeGenerator, cfg: SokeConfig, total_steps: int = 1000,
-                 dictionary: SignDictionary | None = None):
+    def __init__(self, model: SokeGenerator, cfg: SokeConfig, dictionary: SignDictionary | None = None):
         super().__init__()
-        check_strategy(cfg.strategy)
-        D.check_stop(cfg.stop)
-        self.model, self.cfg, self.total_steps = model, cfg, max(1, total_steps)
+        self.model, self.cfg = model, cfg
         self.dictionary = dictionary
         self.history: list[dict[str, float]] = []
-        self.train_seconds = 0.0
+        self.train_seconds, self.from_cache = 0.0, False
 
     @property
     def vocab(self) -> SokeVocab:
         return self.model.vocab
 
     def training_step(self, batch, batch_idx):
-        out = self.model(batch, self.cfg.strategy)
+        out = self.model(batch, self.cfg.decoding)
         self.log("train/loss", out["loss"], prog_bar=True, batch_size=batch["lengths"].shape[0])
         self.history.append({k: float(v.detach()) for k, v in out.items()})
         return out["loss"]
 
+    def validation_step(self, batch, batch_idx):
+        out = self.model(batch, self.cfg.decoding)
+        self.log("val/loss", out["loss"], prog_bar=True, batch_size=batch["lengths"].shape[0])
+
     def configure_optimizers(self):
         cfg = self.cfg
         opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
-        warm, total, floor = max(0, cfg.warmup_steps), self.total_steps, cfg.lr_min / cfg.lr
-
-        def factor(step: int) -> float:
-            if step < warm:
-                return (step + 1) / warm
-            t = min(1.0, (step - warm) / max(1, total - warm))
-            return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
-
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return {"optimizer": opt, "lr_scheduler": warmup_cosine_scheduler(
+            opt, cfg.warmup_steps, int(self.trainer.estimated_stepping_batches), cfg.lr_min)}
 
     # -- inference ----------------------------------------------------------------------------------
     def prompts(self, texts: Sequence[str], languages: Sequence[str]) -> list[list[int]] | None:
@@ -216,8 +226,45 @@ class SokeModule(pl.LightningModule):
         self.model.eval()
         kwargs.setdefault("stop", self.cfg.stop)
         kwargs.setdefault("max_steps", self.cfg.max_decode_steps)
-        return D.generate(self.model, list(texts), list(languages), strategy or self.cfg.strategy,
+        return D.generate(self.model, list(texts), list(languages), strategy or self.cfg.decoding,
                           prompts=self.prompts(texts, languages), **kwargs)
+
+    # -- persistence ----------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Config, generator (:meth:`SokeGenerator.state`), retrieval dictionary and history in one file."""
+        path = Path(path)
+        d = self.dictionary
+        torch.save({"version": CACHE_VERSION, "cfg": dataclasses.asdict(self.cfg), "model": self.model.state(),
+                    "dictionary": None if d is None else {"entries": d.entries, "errors": d.errors,
+                                                          "instances": d.instances},
+                    "history": self.history, "train_seconds": self.train_seconds}, path)
+        return path
+
+
+def load_generator(path: str | Path, device: str = "cpu", expect: SokeConfig | None = None) -> SokeModule:
+    """Load a generator written by :meth:`SokeModule.save` (what :func:`train_generator` caches), eval mode.
+
+    ``expect``: raise if the file holds a generator of another config. Missing, truncated or foreign files
+    raise ``FileNotFoundError`` / ``ValueError`` naming the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"SOKE generator checkpoint not found: {path} (train one with train_generator)")
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        if not isinstance(ck, dict) or ck.get("version") != CACHE_VERSION:
+            raise ValueError(f"not a slpkit SOKE generator file of format version {CACHE_VERSION}")
+        cfg = SokeConfig(**ck["cfg"])
+        dic = ck.get("dictionary")
+        module = SokeModule(SokeGenerator.from_state(ck["model"]), cfg,
+                            dictionary=None if dic is None else SignDictionary(**dic))
+    except Exception as err:
+        raise ValueError(f"cannot read SOKE generator checkpoint {path} ({type(err).__name__}: {err}); "
+                         "delete it to retrain") from err
+    if expect is not None and result_fields(cfg) != result_fields(expect):
+        raise ValueError(f"{path} holds a SOKE generator of another config: {result_fields(cfg)} vs {result_fields(expect)}")
+    module.history, module.train_seconds = list(ck.get("history", [])), float(ck.get("train_seconds", 0.0))
+    return module.to(resolve_device(device)).eval()
 
 
 def build_vocab(corpus, tokenizer, cfg: SokeConfig) -> SokeVocab:
@@ -225,62 +272,70 @@ def build_vocab(corpus, tokenizer, cfg: SokeConfig) -> SokeVocab:
     tok = as_partwise(tokenizer)
     sizes = dict(tok.codebook_sizes)
     if cfg.pretrained:
-        from pathlib import Path
-
         p = Path(cfg.pretrained)
         if any((p / f).exists() for f in ("tokenizer.json", "sentencepiece.bpe.model", "tokenizer_config.json")):
             return SokeVocab.from_hf_tokenizer(p, sizes)
     texts = [(s.text, s.language) for s in corpus.split("train")]
-    return SokeVocab.train(texts, sizes, kind=cfg.text_tokenizer)
+    words = corpus.words("csl") if "csl" in getattr(corpus, "languages", ()) else ()
+    return SokeVocab.train(texts, sizes, kind=cfg.text_tokenizer, jieba_words=words)
+
+
+def _cache_key(corpus, tokenizer, cfg: SokeConfig, dictionary: SignDictionary | None) -> dict[str, Any]:
+    dic = None
+    if dictionary is not None:
+        dic = [(k, {p: c.tolist() for p, c in v.items()}) for k, v in sorted(dictionary.entries.items())]
+    return {"cfg": result_fields(cfg), "corpus": corpus.fingerprint() if hasattr(corpus, "fingerprint") else None,
+            "tokenizer": state_fingerprint(as_partwise(tokenizer)), "dictionary": dic, "version": CACHE_VERSION}
 
 
 def train_generator(corpus, tokenizer, cfg: SokeConfig | None = None, device: str = "auto",
-                    dictionary: SignDictionary | None = None, progress: bool = False) -> SokeModule:
-    """Train a SOKE generator on the train split of ``corpus`` (codes from ``tokenizer``).
+                    dictionary: SignDictionary | None = None, progress: bool | None = None,
+                    cache: bool = True) -> SokeModule:
+    """Train a SOKE generator on the train split of ``corpus`` (codes from ``tokenizer``), or load it from the cache.
 
     Returns the :class:`SokeModule` in eval mode (``.model``, ``.vocab``, ``.dictionary``, ``.history``,
-    ``.train_seconds``). With ``cfg.retrieval`` the sign dictionary is built from ``corpus.dictionary`` unless
-    one is passed.
+    ``.train_seconds``, ``.from_cache``). With ``cfg.retrieval`` the sign dictionary is built from
+    ``corpus.dictionary`` unless one is passed. Generators over a pretrained mBART folder are not cached.
     """
     cfg = cfg or SokeConfig.smoke()
-    check_strategy(cfg.strategy)
-    seed_everything(cfg.seed)
-    vocab = build_vocab(corpus, tokenizer, cfg)
     if cfg.retrieval and dictionary is None:
         dictionary = build_sign_dictionary(corpus.dictionary, tokenizer)
-    langs = None if cfg.languages is None else {normalise_language(l) for l in cfg.languages}
+    langs = None if cfg.languages is None else set(cfg.languages)
     train = [s for s in corpus.split("train") if langs is None or s.language in langs]
     if not train:
-        raise ValueError(f"no training sentences for languages {cfg.languages}")
-    examples = make_examples(vocab, train, sentence_codes(tokenizer, train), dictionary if cfg.retrieval else None,
-                             cfg.max_keywords, cfg.prompt_steps, max_len=cfg.max_decode_steps)
-    longest_src = max(len(e["src"]) for e in examples)
-    need = max(len(vocab.parts) * cfg.max_decode_steps + 2, longest_src + 16)
-    if cfg.pretrained:
-        model = SokeGenerator.from_pretrained(cfg.pretrained, vocab, lam=cfg.lam)
-        model.input_dropout = float(cfg.input_dropout)
-    else:
-        mcfg = tiny_mbart_config(len(vocab), cfg.d_model, cfg.layers, cfg.heads, cfg.ffn, max_positions=max(512, need),
-                                 dropout=cfg.dropout, pad_token_id=vocab.pad_id, bos_token_id=vocab.bos_id,
-                                 eos_token_id=vocab.eos_id)
-        model = SokeGenerator(vocab, mcfg, lam=cfg.lam, input_dropout=cfg.input_dropout)
-    collate_fn = lambda b: collate(b, vocab.pad_id, vocab.parts)
-    if cfg.bucket > 1:
-        sampler = BucketBatchSampler([e["K"] for e in examples], cfg.batch_size, cfg.bucket, seed=cfg.seed)
-        loader = DataLoader(examples, batch_sampler=sampler, collate_fn=collate_fn)
-    else:
-        loader = DataLoader(examples, batch_size=cfg.batch_size, shuffle=True, collate_fn=collate_fn,
-                            generator=torch.Generator().manual_seed(cfg.seed))
-    total = cfg.max_steps if cfg.max_steps > 0 else len(loader) * max(1, cfg.max_epochs)
-    module = SokeModule(model, cfg, total_steps=total, dictionary=dictionary if cfg.retrieval else None)
-    trainer = pl.Trainer(
-        max_steps=total, max_epochs=-1, accelerator=accelerator_for(device), devices=1, precision=cfg.precision,
-        logger=False, enable_checkpointing=False, enable_model_summary=False, enable_progress_bar=progress,
-        num_sanity_val_steps=0, limit_val_batches=0, gradient_clip_val=cfg.gradient_clip_val,
-    )
-    t0 = time.perf_counter()
-    trainer.fit(module, loader)
-    module.train_seconds = time.perf_counter() - t0
+        raise ValueError(f"no training sentences for languages {cfg.languages}: the corpus has "
+                         f"{sorted({s.language for s in corpus.split('train')})}")
+
+    def run(work_dir: Path) -> SokeModule:
+        seed_everything(cfg.seed)
+        vocab = build_vocab(corpus, tokenizer, cfg)
+        examples = make_examples(vocab, train, sentence_codes(tokenizer, train), dictionary if cfg.retrieval else None,
+                                 cfg.max_keywords, cfg.prompt_steps, max_len=cfg.max_decode_steps)
+        longest_src = max(len(e["src"]) for e in examples)
+        need = max(len(vocab.parts) * cfg.max_decode_steps + 2, longest_src + 16)
+        if cfg.pretrained:
+            model = SokeGenerator.from_pretrained(cfg.pretrained, vocab, lam=cfg.lam)
+            model.input_dropout = float(cfg.input_dropout)
+        else:
+            mcfg = tiny_mbart_config(len(vocab), cfg.d_model, cfg.layers, cfg.heads, cfg.ffn,
+                                     max_positions=max(512, need), dropout=cfg.dropout, pad_token_id=vocab.pad_id,
+                                     bos_token_id=vocab.bos_id, eos_token_id=vocab.eos_id)
+            model = SokeGenerator(vocab, mcfg, lam=cfg.lam, input_dropout=cfg.input_dropout)
+        loader = make_loader(examples, [e["K"] for e in examples], cfg.batch_size, bucket=max(1, cfg.bucket),
+                             seed=cfg.seed, collate_fn=_Collate(vocab.pad_id, vocab.parts))
+        module = SokeModule(model, cfg, dictionary=dictionary if cfg.retrieval else None)
+        res = fit(module, loader, cfg, name=f"SOKE {cfg.decoding}{' + retrieval' if cfg.retrieval else ''}",
+                  device=device, work_dir=work_dir, progress=progress)
+        module.train_seconds = res.seconds
+        return module.cpu()
+
+    info: dict = {}
+    module = cached("soke", _cache_key(corpus, tokenizer, cfg, dictionary), run, save=lambda m, p: m.save(p),
+                    load=lambda p: load_generator(p, "cpu", expect=cfg), enabled=cache and not cfg.pretrained,
+                    lock=single_process(cfg), info=info)
+    module.from_cache = bool(info.get("hit"))
+    if module.from_cache:
+        module.train_seconds = 0.0
     return module.to(resolve_device(device)).eval()
 
 
@@ -302,36 +357,6 @@ def codes_to_poses(tokenizer, codes: dict[str, list[torch.Tensor]]) -> tuple[lis
     return poses, empty
 
 
-def pose_scores(preds: Sequence[np.ndarray], refs: Sequence[np.ndarray], body_model=None) -> dict[str, float]:
-    """SOKE metrics of V133 pose lists: DTW-JPE / DTW-PA-JPE for body, hands (mean of left and right), and the
-    joint-weighted average over the 54 metric joints (SOKE Table 2 "Avg"); metres."""
-    from slpkit.body.fk import default_body_model
-    from slpkit.metrics.pose import part_scores
-
-    bm = body_model or default_body_model()
-    P = [bm.metric_joints(p) for p in preds]
-    R = [bm.metric_joints(np.asarray(r, np.float32)) for r in refs]
-    s = part_scores(P, R)
-    out: dict[str, float] = {}
-    for m in ("dtw_jpe", "dtw_pa_jpe"):
-        for p in ("body", "lhand", "rhand"):
-            out[f"{m}_{p}"] = s[p][m]
-        out[f"{m}_hand"] = 0.5 * (s["lhand"][m] + s["rhand"][m])
-        out[f"{m}_avg"] = sum(METRIC_JOINTS[p] * s[p][m] for p in METRIC_JOINTS) / sum(METRIC_JOINTS.values())
-    return out
-
-
-def length_stats(steps: Sequence[int], pred_frames: Sequence[int], ref_frames: Sequence[int],
-                 max_steps: int) -> dict[str, float]:
-    """How well generated lengths track the references: ``eos_fraction`` (samples that stopped by EOS before the
-    ``max_steps`` cap), ``len_err_frames`` (mean |T_pred - T_ref|), ``len_corr`` (Pearson correlation of the
-    lengths; nan when one side is constant)."""
-    steps, P, R = np.asarray(steps), np.asarray(pred_frames, float), np.asarray(ref_frames, float)
-    corr = float(np.corrcoef(P, R)[0, 1]) if len(P) > 1 and P.std() > 0 and R.std() > 0 else float("nan")
-    return {"eos_fraction": float(np.mean(steps < max_steps)), "len_err_frames": float(np.mean(np.abs(P - R))),
-            "len_corr": corr}
-
-
 def trivial_baselines(tokenizer, train_sentences: Sequence[Any], sentences: Sequence[Any]) -> dict[str, dict[str, Any]]:
     """Two text-blind baselines a trained generator must beat, scored like :func:`evaluate_generator`:
 
@@ -339,7 +364,7 @@ def trivial_baselines(tokenizer, train_sentences: Sequence[Any], sentences: Sequ
       (in tokens), decoded by the tokenizer;
     - ``'mean_pose'``: the mean training frame (V133), repeated for the mean training length (in frames).
 
-    Returns ``{name: {pose_scores..., 'len_err_frames', 'poses'}}``.
+    Returns ``{name: {pose_scores..., 'per_sentence', 'len_err_frames', 'poses'}}``.
     """
     train_sentences, sentences = list(train_sentences), list(sentences)
     codes = sentence_codes(tokenizer, train_sentences)
@@ -347,11 +372,10 @@ def trivial_baselines(tokenizer, train_sentences: Sequence[Any], sentences: Sequ
     K = max(1, int(round(np.mean([min(len(c[p]) for p in parts) for c in codes]))))
     top = {p: int(np.bincount(np.concatenate([c[p].numpy() for c in codes])).argmax()) for p in parts}
     tok_poses, _ = codes_to_poses(tokenizer, {p: [torch.full((K,), top[p], dtype=torch.long)] for p in parts})
-    T = max(1, int(round(np.mean([len(s.v133) for s in train_sentences]))))
-    mean = np.concatenate([np.asarray(s.v133, np.float32) for s in train_sentences]).mean(0)
     refs = [np.asarray(s.v133, np.float32) for s in sentences]
+    mean = mean_pose_baseline([s.v133 for s in train_sentences], 1)[0]
     out = {}
-    for name, pose in (("most_frequent_tokens", tok_poses[0]), ("mean_pose", np.tile(mean, (T, 1)).astype(np.float32))):
+    for name, pose in (("most_frequent_tokens", tok_poses[0]), ("mean_pose", mean)):
         poses = [pose] * len(refs)
         r: dict[str, Any] = pose_scores(poses, refs)
         r["len_err_frames"] = float(np.mean([abs(len(pose) - len(x)) for x in refs]))
@@ -363,13 +387,10 @@ def trivial_baselines(tokenizer, train_sentences: Sequence[Any], sentences: Sequ
 def measure_generation_latency(module: SokeModule, texts: Sequence[str], languages: Sequence[str],
                                strategy: str | None = None, repeats: int = 1, **kwargs) -> float:
     """Seconds per video at batch 1 (generation of motion tokens, as SOKE Table 2), mean over ``texts``."""
-    from slpkit.metrics.latency import measure_latency
-
     times = []
     for t, l in zip(texts, languages):
         r = measure_latency(module.generate, [t], [l], strategy, repeats=repeats, warmup=0, **kwargs)
         times.append(r["mean_s"])
-    # one untimed warm-up is implicit in the first sentence being timed too; report the mean
     return float(np.mean(times)) if times else float("nan")
 
 
@@ -378,18 +399,17 @@ def evaluate_generator(module: SokeModule, tokenizer, sentences: Sequence[Any], 
                        latency_steps: int | None = None, **decode_kwargs) -> dict[str, Any]:
     """Generate for ``sentences`` and score them.
 
-    Returns ``{'dtw_jpe_body', ..., 'dtw_pa_jpe_avg', 'bleu4' (when a back-translator is given),
-    'latency_s' (batch 1, first ``latency_samples`` sentences), 'n', 'n_empty', 'mean_len', 'eos_fraction',
-    'len_err_frames', 'len_corr' (:func:`length_stats`), 'per_language':
-    {lang: {...}}, 'poses': [...]}``.
+    Returns ``{'dtw_jpe_body', ..., 'dtw_pa_jpe_avg', 'per_sentence': {key: (N,)}, 'bleu4' and
+    'bleu4_statistic' (when a back-translator is given), 'latency_s' (batch 1, first ``latency_samples``
+    sentences), 'n', 'n_empty', 'mean_len', 'eos_fraction', 'len_err_frames', 'len_corr'
+    (:func:`slpkit.eval.motion.length_stats`), 'per_language': {lang: {...}}, 'poses': [...]}``.
 
     ``latency_steps``: time exactly that many decoding steps per video (``stop='never'``) instead of the model's
-    own stopping; compares strategies at equal output length when the models' lengths differ (under-trained
-    models that never emit EOS run to ``max_steps``).
+    own stopping; compares strategies at equal output length.
     """
     sentences = list(sentences)
     if not sentences:
-        raise ValueError("no sentences to evaluate")
+        raise ValueError("no sentences to evaluate: pass at least one sentence")
     codes: dict[str, list[torch.Tensor]] = {p: [] for p in module.vocab.parts}
     for i in range(0, len(sentences), batch_size):
         chunk = sentences[i : i + batch_size]
@@ -399,22 +419,21 @@ def evaluate_generator(module: SokeModule, tokenizer, sentences: Sequence[Any], 
     poses, empty = codes_to_poses(tokenizer, codes)
     refs = [np.asarray(s.v133, np.float32) for s in sentences]
     res: dict[str, Any] = pose_scores(poses, refs)
-    res.update(n=len(sentences), n_empty=empty, mean_len=float(np.mean([len(c) for c in codes[module.vocab.parts[0]]])))
+    steps = [len(c) for c in codes[module.vocab.parts[0]]]
+    res.update(n=len(sentences), n_empty=empty, mean_len=float(np.mean(steps)))
     cap = int(decode_kwargs.get("max_steps", module.cfg.max_decode_steps))
-    res.update(length_stats([len(c) for c in codes[module.vocab.parts[0]]], [len(p) for p in poses],
-                            [len(r) for r in refs], cap))
+    res.update(length_stats([len(p) for p in poses], [len(r) for r in refs], stopped=[k < cap for k in steps]))
     langs = [s.language for s in sentences]
     if backtranslator is not None:
-        bt = backtranslator.score(poses, [s.text for s in sentences], langs)
-        res["bleu4"] = float(bt["bleu4"])
+        bt = backtranslator.score(poses, [s.text for s in sentences], langs, return_hyps=True)
+        res["bleu4"], res["bleu4_statistic"], res["hyps"] = float(bt["bleu4"]), bt["bleu4_statistic"], bt["hyps"]
     if per_language:
         res["per_language"] = {}
         for lang in sorted(set(langs)):
             idx = [i for i, l in enumerate(langs) if l == lang]
-            r = pose_scores([poses[i] for i in idx], [refs[i] for i in idx])
+            r = {k: float(v[idx].mean()) for k, v in res["per_sentence"].items()}
             if backtranslator is not None:
-                r["bleu4"] = float(backtranslator.score([poses[i] for i in idx], [sentences[i].text for i in idx],
-                                                        [lang] * len(idx))["bleu4"])
+                r["bleu4"] = float(res["bleu4_statistic"](np.asarray(idx)))
             res["per_language"][lang] = r
     if latency_samples:
         k = min(latency_samples, len(sentences))

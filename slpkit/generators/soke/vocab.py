@@ -13,9 +13,10 @@ Every part's motion codes *and* its end-of-sequence token lie in one contiguous 
 "argmax / softmax over that slice of the logits" - the decoders use the slice, :func:`part_mask` gives the
 boolean mask for teaching and tests.
 
-Text: a ``tokenizers`` word-level (default) or BPE tokenizer trained on the corpus text, Chinese pre-segmented
-with jieba through :func:`slpkit.data.text.segment`; or any Hugging Face tokenizer (e.g. mBART's own
-sentencepiece tokenizer from a local folder) through :meth:`SokeVocab.from_hf_tokenizer`.
+Text: slpkit's one word-level :class:`~slpkit.data.vocab.TextVocab` trained on the corpus text (lower-cased,
+Chinese segmented into words with jieba and the corpus lexicon), whose language tokens start the decoder; or any
+Hugging Face tokenizer (e.g. mBART's own sentencepiece tokenizer from a local folder) through
+:meth:`SokeVocab.from_hf_tokenizer`.
 """
 
 from __future__ import annotations
@@ -26,22 +27,18 @@ from typing import Iterable, Mapping, Sequence
 
 import torch
 
+from slpkit.data.text import LANG_TOKENS
+from slpkit.data.vocab import TextVocab
+
 PARTS: tuple[str, ...] = ("body", "lhand", "rhand")
 #: Default SOKE codebook sizes (SOKE Sec. 4 implementation details).
 SOKE_CODEBOOKS: dict[str, int] = {"body": 96, "lhand": 192, "rhand": 192}
-TEXT_SPECIALS: tuple[str, ...] = ("<pad>", "<s>", "</s>", "<unk>")
-
-#: Retrieval prompt keyword markers per language (SOKE released code, see reference notes).
+#: Retrieval prompt keyword markers per language (SOKE's public code).
 KEYWORD_MARKERS: dict[str, str] = {"asl": " Key word {i}, ", "csl": " 关键词 {i}, ", "dgs": " Schlüsselwort {i}, "}
 
 
 def _lang_tokens() -> dict[str, str]:
-    try:  # the data owner's constant is the single source of truth
-        from slpkit.data.text import LANG_TOKENS
-
-        return dict(LANG_TOKENS)
-    except ImportError:  # pragma: no cover - data.text not written yet
-        return {"asl": "en_ASL", "csl": "zh_CSL", "dgs": "de_DGS"}
+    return dict(LANG_TOKENS)
 
 
 def check_text(text: str) -> str:
@@ -53,23 +50,13 @@ def check_text(text: str) -> str:
     return text
 
 
-def pre_segment(text: str, language: str) -> str:
-    """Chinese (CSL) text is segmented into words with jieba (via :func:`slpkit.data.text.segment`) and
-    re-joined with spaces so a whitespace pre-tokenizer sees words; other languages pass through."""
-    if language == "csl" and any("\u4e00" <= ch <= "\u9fff" for ch in text):
-        from slpkit.data.text import segment
-
-        return " ".join(w for w in segment(text, language) if w.strip())
-    return text
-
-
 class SokeVocab:
     """Integrated vocabulary of the SOKE generator.
 
     Parameters
     ----------
     text_tokenizer:
-        a ``tokenizers.Tokenizer`` (trained here, see :meth:`train`) or a Hugging Face
+        a :class:`~slpkit.data.vocab.TextVocab` (trained here, see :meth:`train`) or a Hugging Face
         ``PreTrainedTokenizer(Fast)`` (see :meth:`from_hf_tokenizer`).
     codebook_sizes:
         ``{part: N}`` in decoding order; the first part is the "body" stream that drives the
@@ -82,7 +69,7 @@ class SokeVocab:
     def __init__(self, text_tokenizer, codebook_sizes: Mapping[str, int] = SOKE_CODEBOOKS,
                  languages: Mapping[str, str] | None = None):
         self.text_tokenizer = text_tokenizer
-        self.is_hf = not _is_tokenizers_tokenizer(text_tokenizer)
+        self.is_hf = not isinstance(text_tokenizer, TextVocab)
         self.codebook_sizes = {str(p): int(n) for p, n in codebook_sizes.items()}
         if not self.codebook_sizes or any(n < 1 for n in self.codebook_sizes.values()):
             raise ValueError(f"codebook_sizes must map each part to a positive size, got {dict(codebook_sizes)}")
@@ -98,11 +85,8 @@ class SokeVocab:
             self.unk_id = tok.unk_token_id if tok.unk_token_id is not None else self.pad_id
         else:
             tok = text_tokenizer
-            self.text_size = tok.get_vocab_size()
-            ids = [tok.token_to_id(s) for s in TEXT_SPECIALS]
-            if any(i is None for i in ids):
-                raise ValueError(f"text tokenizer lacks the special tokens {TEXT_SPECIALS}: train it with SokeVocab.train")
-            self.pad_id, self.bos_id, self.eos_id, self.unk_id = ids
+            self.text_size = len(tok)
+            self.pad_id, self.bos_id, self.eos_id, self.unk_id = tok.pad_id, tok.bos_id, tok.eos_id, tok.unk_id
 
         # --- added tokens, after the text vocabulary ---------------------------------------------------
         self._added: list[str] = []
@@ -111,7 +95,10 @@ class SokeVocab:
             self._added.append(tok)
             return self.text_size + len(self._added) - 1
 
-        self.lang_ids: dict[str, int] = {lang: add(t) for lang, t in self.languages.items()}
+        if self.is_hf or set(self.languages.items()) - set(text_tokenizer.languages.items()):
+            self.lang_ids: dict[str, int] = {lang: add(t) for lang, t in self.languages.items()}
+        else:  # the text vocabulary's own language tokens start the decoder
+            self.lang_ids = {lang: text_tokenizer.language_id(lang) for lang in self.languages}
         self.part_lang_ids: dict[tuple[str, str], int] = {
             (p, lang): add(f"<{p}_{t}>") for p in self.parts for lang, t in self.languages.items()
         }
@@ -129,41 +116,29 @@ class SokeVocab:
     # ------------------------------------------------------------------ construction
     @classmethod
     def train(cls, texts: Iterable[tuple[str, str]], codebook_sizes: Mapping[str, int] = SOKE_CODEBOOKS,
-              kind: str = "wordlevel", vocab_size: int = 4000, languages: Mapping[str, str] | None = None,
-              include_markers: bool = True) -> "SokeVocab":
-        """Train a ``tokenizers`` text tokenizer on ``(text, language)`` pairs (Chinese pre-segmented with jieba).
+              kind: str = "wordlevel", languages: Mapping[str, str] | None = None,
+              include_markers: bool = True, jieba_words: Iterable[str] = ()) -> "SokeVocab":
+        """Build the word-level text vocabulary from ``(text, language)`` pairs (lower-cased; Chinese segmented
+        with jieba, ``jieba_words`` added to its dictionary so words match the sign glosses).
 
-        ``kind``: ``'wordlevel'`` (one id per lower-cased word: readable, the default) or ``'bpe'``
-        (``vocab_size`` merges; handles unseen words). The retrieval keyword markers
-        (" Key word 1, " ...) are added to the training text so prompts never hit ``<unk>``.
+        The retrieval keyword markers (" Key word 1, " ...) are added to the vocabulary so prompts never hit
+        ``<unk>``. ``kind`` must be ``'wordlevel'`` (slpkit has one text vocabulary; use
+        :meth:`from_hf_tokenizer` for a pretrained subword tokenizer).
         """
-        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-
+        if kind != "wordlevel":
+            raise ValueError(f"unknown text tokenizer kind {kind!r}: use 'wordlevel' (slpkit's TextVocab), or "
+                             "SokeVocab.from_hf_tokenizer(path) for a pretrained subword tokenizer")
         langs = dict(languages or _lang_tokens())
-        corpus: list[str] = []
-        seen: set[str] = set()
-        for text, language in texts:
-            language = normalise_language(language, langs)
-            seen.add(language)
-            corpus.append(pre_segment(check_text(text), language))
-        if not corpus:
+        pairs = [(check_text(t), normalise_language(l, langs)) for t, l in texts]
+        if not pairs:
             raise ValueError("no training text: pass (text, language) pairs from the corpus")
         if include_markers:
-            for lang, marker in KEYWORD_MARKERS.items():
-                if lang in seen:
-                    corpus += [pre_segment(marker.format(i=i), lang) for i in range(1, 4)]
-        if kind == "wordlevel":
-            tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
-            trainer = trainers.WordLevelTrainer(special_tokens=list(TEXT_SPECIALS), min_frequency=1)
-        elif kind == "bpe":
-            tok = Tokenizer(models.BPE(unk_token="<unk>"))
-            trainer = trainers.BpeTrainer(special_tokens=list(TEXT_SPECIALS), vocab_size=vocab_size, min_frequency=1)
-        else:
-            raise ValueError(f"unknown text tokenizer kind {kind!r}: use 'wordlevel' or 'bpe'")
-        tok.normalizer = normalizers.Lowercase()
-        tok.pre_tokenizer = pre_tokenizers.Whitespace()
-        tok.train_from_iterator(corpus, trainer)
-        return cls(tok, codebook_sizes, langs)
+            seen = {l for _, l in pairs}
+            pairs += [(marker.format(i=i), lang) for lang, marker in KEYWORD_MARKERS.items() if lang in seen
+                      for i in range(1, 4)]
+        text = TextVocab.build([t for t, _ in pairs], [l for _, l in pairs], lowercase=True, zh="jieba",
+                               jieba_words=jieba_words)
+        return cls(text, codebook_sizes, langs)
 
     @classmethod
     def from_hf_tokenizer(cls, tokenizer_or_path, codebook_sizes: Mapping[str, int] = SOKE_CODEBOOKS,
@@ -199,8 +174,12 @@ class SokeVocab:
 
     def codes_to_ids(self, part: str, codes: torch.Tensor | Sequence[int]) -> torch.Tensor:
         """Part-local codebook indices ``0..N-1`` -> vocabulary ids."""
-        codes = torch.as_tensor(codes, dtype=torch.long)
-        n = self.codebook_sizes[part] if part in self.codebook_sizes else self._check_part(part)
+        n = self._check_part(part)
+        t = torch.as_tensor(codes)
+        if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+            raise ValueError(f"{part} codes must be integer codebook indices, got dtype {t.dtype}: round or cast "
+                             "them with .long() yourself if that is what you mean")
+        codes = t.long()
         if codes.numel() and (int(codes.min()) < 0 or int(codes.max()) >= n):
             raise ValueError(f"{part} codes must lie in [0, {n}), got range [{int(codes.min())}, {int(codes.max())}]")
         return codes + self._ranges[part][0]
@@ -225,7 +204,7 @@ class SokeVocab:
             return self._added[i - self.text_size]
         if self.is_hf:
             return self.text_tokenizer.convert_ids_to_tokens(int(i))
-        return self.text_tokenizer.id_to_token(int(i))
+        return self.text_tokenizer.itos[int(i)]
 
     def tokens(self, ids: Iterable[int]) -> list[str]:
         """Readable token strings (for teaching: show what the encoder / decoder sees)."""
@@ -238,7 +217,7 @@ class SokeVocab:
         check_text(text)
         if self.is_hf:
             return list(self.text_tokenizer(text, add_special_tokens=False)["input_ids"])
-        return list(self.text_tokenizer.encode(pre_segment(text, language)).ids)
+        return self.text_tokenizer.encode(text, language)
 
     def encode_marker(self, language: str, i: int) -> list[int]:
         """Ids of the retrieval keyword marker ``" Key word {i}, "`` in ``language``."""
@@ -246,7 +225,7 @@ class SokeVocab:
         marker = KEYWORD_MARKERS.get(language, KEYWORD_MARKERS["asl"]).format(i=i)
         if self.is_hf:
             return list(self.text_tokenizer(marker, add_special_tokens=False)["input_ids"])
-        return list(self.text_tokenizer.encode(pre_segment(marker, language)).ids)
+        return self.text_tokenizer.encode(marker, language)
 
     def encode_source(self, text: str, language: str, extra: Sequence[int] = ()) -> list[int]:
         """Encoder input: ``text ids + extra (retrieval prompt ids) + </s>``."""
@@ -258,9 +237,8 @@ class SokeVocab:
         folder.mkdir(parents=True, exist_ok=True)
         if self.is_hf:
             self.text_tokenizer.save_pretrained(str(folder / "text_tokenizer"))
-        else:
-            self.text_tokenizer.save(str(folder / "text_tokenizer.json"))
-        meta = {"codebook_sizes": self.codebook_sizes, "languages": self.languages, "is_hf": self.is_hf}
+        meta = {"codebook_sizes": self.codebook_sizes, "languages": self.languages, "is_hf": self.is_hf,
+                "text_vocab": None if self.is_hf else self.text_tokenizer.to_dict()}
         (folder / "soke_vocab.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
         return folder
 
@@ -270,9 +248,18 @@ class SokeVocab:
         meta = json.loads((folder / "soke_vocab.json").read_text())
         if meta["is_hf"]:
             return cls.from_hf_tokenizer(folder / "text_tokenizer", meta["codebook_sizes"], meta["languages"])
-        from tokenizers import Tokenizer
+        return cls(TextVocab.from_dict(meta["text_vocab"]), meta["codebook_sizes"], meta["languages"])
 
-        return cls(Tokenizer.from_file(str(folder / "text_tokenizer.json")), meta["codebook_sizes"], meta["languages"])
+    def to_dict(self) -> dict:
+        """Everything needed to rebuild a word-level vocabulary (:meth:`from_dict`); not for HF tokenizers."""
+        if self.is_hf:
+            raise ValueError("a vocabulary over a Hugging Face tokenizer is saved with save(folder), not to_dict()")
+        return {"text_vocab": self.text_tokenizer.to_dict(), "codebook_sizes": self.codebook_sizes,
+                "languages": self.languages}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "SokeVocab":
+        return cls(TextVocab.from_dict(d["text_vocab"]), d["codebook_sizes"], d["languages"])
 
     # ------------------------------------------------------------------ checks
     def _check_part(self, part: str) -> int:
@@ -295,11 +282,3 @@ def normalise_language(language: str, languages: Mapping[str, str] | None = None
     valid = ", ".join(f"{k!r} ({t})" for k, t in langs.items())
     raise ValueError(f"unknown sign language {language!r}: valid languages are {valid}")
 
-
-def _is_tokenizers_tokenizer(tok) -> bool:
-    try:
-        from tokenizers import Tokenizer
-
-        return isinstance(tok, Tokenizer)
-    except ImportError:  # pragma: no cover
-        return False

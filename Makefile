@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: env
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/slpkit run --mode $(MODE)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/slpkit run --mode $(MODE) --jobs $(WORKERS)
 
 test: env
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist load --maxschedchunk 1 -q

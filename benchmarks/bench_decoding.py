@@ -1,17 +1,23 @@
-"""Latency of SOKE's three greedy decoding loops: batch 1 and 32, with and without the KV cache.
+"""Latency of the greedy decoding loops: SOKE's three streams and M3T's four, batch 1 and 32, KV cache on / off.
 
 Every video is decoded for exactly ``--steps`` time steps (``stop='never'``) so the strategies are compared at
-equal output length: sequential makes 3K decoder calls, parallel K calls on 3B rows, multi-head K calls.
-The model is randomly initialised (latency does not depend on the weights) with SOKE's codebooks
-(96 / 192 / 192) and a small mBART (``--d-model``, ``--layers``); ``--size large`` uses mBART-large's shape
-(d 1024, 12 + 12 layers; GPU).
+equal output length: with ``n`` streams sequential makes ``nK`` decoder calls, parallel ``K`` calls on ``nB`` rows,
+multi-head ``K`` calls. Two randomly initialised models (latency does not depend on the weights) share the mBART
+size (``--d-model``, ``--layers``; ``--size large`` = mBART-large's shape, GPU):
 
-The figure of merit is the ratio sequential / multi-head at batch 1 with cache: ideally 3.0 (3K vs K decoder
-calls); SOKE Table 2 reports 3.26 s / 1.46 s = 2.23 on an RTX 3090.
+- **SOKE** (3 streams): codebooks 96 / 192 / 192, λ = 1/3, language-token start, shared (tied) LM head;
+- **M3T** (4 streams): codebooks 96 / 192 / 192 / 512 (face), equal-weight fusion (λ = 1/4), fused
+  modality-prompt start, a separate linear head per modality (M3T Sec. 3.3, App. 0.D.2).
+
+Timings are interleaved: each repeat runs every configuration once, in turn, so a load spike of a shared machine
+hits all of them alike; the figure is the median over repeats (the minimum is printed too).
+
+Figures of merit, sequential / multi-head latency at batch 1 with the cache: ideally ``n`` (nK vs K decoder calls):
+3.0 for SOKE (SOKE Table 2 reports 3.26 s / 1.46 s = 2.23 on an RTX 3090) and 4.0 for M3T (goal >= 3.8).
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_decoding.py             # CPU, tiny model
+    OMP_NUM_THREADS=1 python benchmarks/bench_decoding.py             # CPU, tiny models
     python benchmarks/bench_decoding.py --device cuda --size large    # GPU
 """
 
@@ -22,9 +28,11 @@ import json
 import platform
 import time
 
+import numpy as np
 import torch
 
 from slpkit.config import resolve_device
+from slpkit.generators.m3t.vocab import M3T_CODEBOOKS
 from slpkit.generators.soke import decoding as D
 from slpkit.generators.soke.model import STRATEGIES, SokeGenerator, tiny_mbart_config
 from slpkit.generators.soke.vocab import SOKE_CODEBOOKS, SokeVocab
@@ -32,18 +40,23 @@ from slpkit.metrics.latency import measure_latency
 
 SENTENCES = [("the mother will cook the noodles tomorrow", "asl"), ("明天我们工作", "csl"),
              ("er benutzt den roten ball", "dgs"), ("you do not cry", "asl")]
+#: the two models: codebooks and generator settings
+MODELS = {
+    "SOKE": dict(codebooks=SOKE_CODEBOOKS, lam=1 / 3, start="lang", heads="shared"),
+    "M3T": dict(codebooks=M3T_CODEBOOKS, lam=1 / 4, start="modality", heads="separate"),
+}
 
 
-def build(args, device):
-    vocab = SokeVocab.train([(t, l) for t, l in SENTENCES if l != "csl"] + [("明天 我们 工作", "asl")], SOKE_CODEBOOKS)
+def build(args, device, codebooks, lam, start, heads):
+    vocab = SokeVocab.train([(t, l) for t, l in SENTENCES if l != "csl"] + [("明天 我们 工作", "asl")], codebooks)
     if args.size == "large":
-        d, layers, heads, ffn = 1024, 12, 16, 4096
+        d, layers, n_heads, ffn = 1024, 12, 16, 4096
     else:
-        d, layers, heads, ffn = args.d_model, args.layers, args.heads, 4 * args.d_model
-    cfg = tiny_mbart_config(len(vocab), d, layers, heads, ffn, max_positions=3 * args.steps + 16, dropout=0.0,
-                            pad_token_id=vocab.pad_id, bos_token_id=vocab.bos_id, eos_token_id=vocab.eos_id)
+        d, layers, n_heads, ffn = args.d_model, args.layers, args.heads, 4 * args.d_model
+    cfg = tiny_mbart_config(len(vocab), d, layers, n_heads, ffn, max_positions=len(codebooks) * args.steps + 16,
+                            dropout=0.0, pad_token_id=vocab.pad_id, bos_token_id=vocab.bos_id, eos_token_id=vocab.eos_id)
     torch.manual_seed(0)
-    model = SokeGenerator(vocab, cfg).to(device).eval()
+    model = SokeGenerator(vocab, cfg, lam=lam, start=start, heads=heads).to(device).eval()
     if args.dtype == "bf16":
         model = model.to(torch.bfloat16)
     return model
@@ -64,38 +77,67 @@ def main(argv=None):
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--steps", type=int, default=50, help="motion time steps K per video (50 = 200 frames)")
     ap.add_argument("--batches", default="1,32")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--models", default="SOKE,M3T")
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--no-uncached", action="store_true", help="skip the runs without the KV cache")
     ap.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32")
     ap.add_argument("--json", default="", help="also write the results to this file")
     args = ap.parse_args(argv)
     device = resolve_device(args.device)
-    model = build(args, device)
-    n_params = sum(p.numel() for p in model.parameters())
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    for m in names:
+        if m not in MODELS:
+            raise SystemExit(f"unknown model {m!r}: use some of {list(MODELS)}")
+    models = {m: build(args, device, **MODELS[m]) for m in names}
     print(f"device {device} ({torch.cuda.get_device_name(0) if device.type == 'cuda' else platform.processor() or 'cpu'}), "
-          f"torch threads {torch.get_num_threads()}, model {args.size} d={model.config.d_model} "
-          f"layers={model.config.decoder_layers} params={n_params / 1e6:.1f}M, vocab {len(model.vocab)}, K={args.steps}")
+          f"torch threads {torch.get_num_threads()}, size {args.size}, K={args.steps}, repeats {args.repeats} (interleaved)")
+    for m, model in models.items():
+        print(f"  {m}: {len(model.parts)} streams {dict(model.vocab.codebook_sizes)}, d={model.config.d_model} "
+              f"layers={model.config.decoder_layers} params={sum(p.numel() for p in model.parameters()) / 1e6:.2f}M, "
+              f"vocab {len(model.vocab)}, start {model.start!r}, heads {model.heads!r}")
+    caches = (True,) if args.no_uncached else (True, False)
     rows = []
     for B in [int(b) for b in args.batches.split(",")]:
-        ids, mask, lang = batch_for(model, B, device)
-        for cache in (True, False):
-            for strategy in STRATEGIES:
-                fn = lambda: D.decode(model, ids, mask, lang, strategy=strategy, stop="never",
-                                      max_steps=args.steps, use_cache=cache)
-                r = measure_latency(fn, repeats=args.repeats if cache else max(1, args.repeats // 2), warmup=1)
-                calls = args.steps * (3 if strategy == "sequential" else 1)
-                rows.append(dict(strategy=strategy, batch=B, cache=cache, s_per_batch=r["median_s"],
-                                 s_per_video=r["median_s"] / B, decoder_calls=calls,
-                                 ms_per_call=1e3 * r["median_s"] / calls))
-                print(f"  B={B:3d} cache={'on ' if cache else 'off'} {strategy:10s} {r['median_s'] / B * 1e3:9.2f} ms/video "
-                      f"({calls} decoder calls, {rows[-1]['ms_per_call']:.3f} ms/call)", flush=True)
-    print("\nratio sequential / multi-head latency (ideal 3.0; SOKE Table 2: 3.26/1.46 = 2.23 on RTX 3090)")
+        for cache in caches:
+            fns = {}
+            for m, model in models.items():
+                ids, mask, lang = batch_for(model, B, device)
+                for strategy in STRATEGIES:
+                    fns[(m, strategy)] = (lambda model=model, ids=ids, mask=mask, lang=lang, strategy=strategy:
+                                          D.decode(model, ids, mask, lang, strategy=strategy, stop="never",
+                                                   max_steps=args.steps, use_cache=cache))
+            times = {k: [] for k in fns}
+            for fn in fns.values():                       # warm-up
+                fn()
+            reps = args.repeats if cache else max(3, args.repeats // 2)
+            for _ in range(reps):
+                for k, fn in fns.items():
+                    times[k].append(measure_latency(fn, repeats=1, warmup=0)["median_s"])
+            for (m, strategy), t in times.items():
+                n = len(models[m].parts)
+                calls = args.steps * (n if strategy == "sequential" else 1)
+                med, mn = float(np.median(t)), float(np.min(t))
+                rows.append(dict(model=m, streams=n, strategy=strategy, batch=B, cache=cache, s_per_batch=med,
+                                 s_per_video=med / B, min_s_per_video=mn / B, decoder_calls=calls,
+                                 ms_per_call=1e3 * med / calls))
+                print(f"  {m:4s} B={B:3d} cache={'on ' if cache else 'off'} {strategy:10s} {med / B * 1e3:9.2f} ms/video "
+                      f"(min {mn / B * 1e3:8.2f}; {calls} decoder calls, {1e3 * med / calls:.3f} ms/call)", flush=True)
+    print("\nratio sequential / multi-head latency (ideal = number of streams: SOKE 3.0, M3T 4.0, goal >= 3.8; "
+          "SOKE Table 2: 3.26/1.46 = 2.23 on RTX 3090)")
     ratios = {}
     for B in sorted({r["batch"] for r in rows}):
-        for cache in (True, False):
-            get = lambda s: next(r["s_per_video"] for r in rows if r["strategy"] == s and r["batch"] == B and r["cache"] == cache)
-            ratios[f"B{B}_{'cache' if cache else 'nocache'}"] = get("sequential") / get("multihead")
-            print(f"  batch {B:3d} cache {'on ' if cache else 'off'}: sequential/multihead = {ratios[f'B{B}_' + ('cache' if cache else 'nocache')]:.2f}"
-                  f"   parallel/multihead = {get('parallel') / get('multihead'):.2f}")
+        for cache in caches:
+            line = []
+            for m in models:
+                get = lambda s, key="s_per_video": next(r[key] for r in rows if r["model"] == m and r["strategy"] == s
+                                                        and r["batch"] == B and r["cache"] == cache)
+                tag = f"{m}_B{B}_{'cache' if cache else 'nocache'}"
+                ratios[tag] = get("sequential") / get("multihead")
+                ratios[tag + "_min"] = get("sequential", "min_s_per_video") / get("multihead", "min_s_per_video")
+                ratios[tag + "_parallel"] = get("parallel") / get("multihead")
+                line.append(f"{m} ({len(models[m].parts)} streams) seq/mh = {ratios[tag]:.2f} (min-based "
+                            f"{ratios[tag + '_min']:.2f}), par/mh = {ratios[tag + '_parallel']:.2f}")
+            print(f"  batch {B:3d} cache {'on ' if cache else 'off'}: " + "   |   ".join(line))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"device": str(device), "args": vars(args), "rows": rows, "ratios": ratios,

@@ -1,4 +1,4 @@
-"""Shared test setup: one torch thread per xdist worker, headless matplotlib, a private cache."""
+"""Shared test setup: one torch thread per xdist worker, headless matplotlib, one cache per test session."""
 
 import os
 
@@ -19,9 +19,12 @@ def corpus():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _private_cache(tmp_path_factory):
-    # Each xdist worker trains into its own cache folder: no two processes write one checkpoint.
-    path = tmp_path_factory.getbasetemp() / "slpkit-cache"
+def _session_cache(tmp_path_factory):
+    # One cache folder for the whole test session, shared by the xdist workers: a model one test or notebook
+    # trained is loaded by the next one with the same config (slpkit.training.cached holds a file lock while
+    # training, so two workers asking for the same artifact train it once). Fresh for every session.
+    base = tmp_path_factory.getbasetemp()
+    path = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "slpkit-cache"
     path.mkdir(exist_ok=True)
     old = os.environ.get("SLPKIT_CACHE")
     os.environ["SLPKIT_CACHE"] = str(path)

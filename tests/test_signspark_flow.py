@@ -14,7 +14,7 @@ def _tiny_module(seed=0, **over):
     torch.manual_seed(seed)
     cfg = CFMConfig.for_mode("smoke", d_model=32, n_heads=4, layers=1, ff_dim=32, **over)
     v = textvocab.build_vocab(["the dog runs", "a cat sits"], ["asl", "asl"])
-    m = CFMModule(cfg, textvocab.vocab_tokens(v), np.zeros(296), np.ones(296))
+    m = CFMModule(cfg, textvocab.vocab_state(v), np.zeros(296), np.ones(296))
     for p in m.net.out.parameters():  # an untrained but non-trivial field (the output layer starts at zero)
         torch.nn.init.normal_(p, std=0.05)
     return m.eval()

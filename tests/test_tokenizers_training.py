@@ -158,7 +158,7 @@ def test_run_tokenizer_experiment_tiny(corpus, cache_env):
     cfg = experiment_config("smoke", steps=5, preset="m3t", width=16, res_depth=1, batch_size=8, window=16)
     test = [clip_poses(s, "m3t") for s in corpus.split("test")]
     out = run_tokenizer_experiment(corpus, cfg, test, test + test, cache=False, device="cpu")
-    assert set(out) == {"recon", "codebook", "seconds"} and out["seconds"] > 0
+    assert set(out) == {"recon", "codebook", "tokens", "seconds"} and out["seconds"] > 0
     assert set(out["codebook"]) == {"body", "lhand", "rhand", "face"}
     n_tokens = sum(-(-len(c) // 4) for c in test)  # ceil(T/4) tokens per clip
     assert out["codebook"]["face"]["counts"].sum() == 2 * n_tokens  # stats over stats_clips

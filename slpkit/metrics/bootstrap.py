@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 __all__ = ["VERDICTS", "Ordering", "paired_bootstrap", "ordering", "ordering_rows", "ORDERING_COLUMNS",
-           "orderings_table"]
+           "orderings_table", "weighted_mean"]
 
 VERDICTS = ("holds", "reversed", "within noise")
 Score = Union[Sequence[float], np.ndarray, Callable[[np.ndarray], float]]
@@ -51,6 +51,14 @@ def _statistic(score: Score, n: int | None, name: str) -> tuple[Callable[[np.nda
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} holds NaN/inf scores: score every sentence before comparing")
     return (lambda idx: float(arr[idx].mean())), arr.size
+
+
+def weighted_mean(values: Sequence[float], weights: Sequence[float]) -> Callable[[np.ndarray], float]:
+    """Statistic ``f(indices)`` = weighted mean of ``values[indices]`` (e.g. frame-weighted MPJPE per clip)."""
+    v, w = np.asarray(values, np.float64), np.asarray(weights, np.float64)
+    if v.shape != w.shape or v.ndim != 1 or not v.size:
+        raise ValueError(f"values {v.shape} and weights {w.shape} must be equal-length 1-D arrays (one per sentence)")
+    return lambda idx: float(np.average(v[idx], weights=w[idx]))
 
 
 def paired_bootstrap(a: Score, b: Score, better: str = "lower", n_resamples: int = 1000, seed: int = 0,

@@ -1,8 +1,8 @@
 """Batched similarity Procrustes (scale, rotation, translation) with reflection fix.
 
-Reference: ``shared/reference-notes.md`` ("Metrics": DTW-PA-JPE and PA-MPJPE apply a
-per-frame similarity Procrustes, scale + rotation + translation, with the reflection
-fix) as used by SOKE; the closed form is Umeyama (1991)::
+DTW-PA-JPE and PA-MPJPE (SOKE Tables 1-3, SOKE's public evaluation code) apply a per-frame
+similarity Procrustes, scale + rotation + translation, with the reflection fix; the closed
+form is Umeyama (1991)::
 
     X = pred - mean(pred),  Y = ref - mean(ref)         (per frame, over joints)
     U S V^T = svd(X^T Y),   d = sign(det(V U^T))
@@ -50,21 +50,66 @@ def _check_pair(pred, ref) -> tuple[np.ndarray, np.ndarray]:
     return p.astype(np.float64), r.astype(np.float64)
 
 
-def rotation_from_covariance(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Kabsch with reflection fix: the proper rotation ``R`` maximising ``tr(R H)``.
+def _det3(a: np.ndarray) -> np.ndarray:
+    return (a[:, 0, 0] * (a[:, 1, 1] * a[:, 2, 2] - a[:, 1, 2] * a[:, 2, 1])
+            - a[:, 0, 1] * (a[:, 1, 0] * a[:, 2, 2] - a[:, 1, 2] * a[:, 2, 0])
+            + a[:, 0, 2] * (a[:, 1, 0] * a[:, 2, 1] - a[:, 1, 1] * a[:, 2, 0]))
 
-    ``H (..., 3, 3) = X^T Y`` of centred point sets. Returns ``R (..., 3, 3)`` (``det R = +1``,
-    ``R = V diag(1, 1, d) U^T``) and the sign-fixed singular values ``(..., 3)``, whose sum
-    is the optimal ``tr(R H)`` (the numerator of the similarity scale).
-    """
+
+def _svd_rotation(H: np.ndarray) -> np.ndarray:
     U, S, Vt = np.linalg.svd(H)
-    V = np.swapaxes(Vt, -1, -2)
-    Ut = np.swapaxes(U, -1, -2)
+    V, Ut = np.swapaxes(Vt, -1, -2), np.swapaxes(U, -1, -2)
     d = np.sign(np.linalg.det(V @ Ut))
     d = np.where(d == 0, 1.0, d)  # degenerate (planar/collinear) sets: keep the proper solution
     fix = np.ones(S.shape)
     fix[..., -1] = d
-    return (V * fix[..., None, :]) @ Ut, S * fix
+    return (V * fix[..., None, :]) @ Ut
+
+
+def rotation_from_covariance(H: np.ndarray, iters: int = 40, tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
+    """Kabsch with reflection fix: the proper rotation ``R`` maximising ``tr(R H)``.
+
+    ``H (..., 3, 3) = X^T Y`` of centred point sets. Returns ``R (..., 3, 3)`` (``det R = +1``;
+    with ``U S V^T = svd(H)``: ``R = V diag(1, 1, d) U^T``, ``d = sign det(V U^T)``) and ``tr(R H)``
+    ``(...,)``, the sum of the sign-fixed singular values (the numerator of the similarity scale).
+
+    When ``det H > 0`` the answer is the orthogonal polar factor of ``H^T``, found with Higham's scaled
+    Newton iteration ``X <- (z X + X^{-T} / z) / 2`` (quadratic convergence, a few vectorised 3x3
+    cofactor inverses: ~10x faster than a batched SVD, which DTW-PA-JPE's ``Tp x Tr`` alignments per
+    sequence pair make the bottleneck). Matrices with ``det H <= 0`` (a reflection to fix) or near-singular
+    ones fall back to the SVD; a test checks both paths against the SVD.
+    """
+    H = np.asarray(H, dtype=np.float64)
+    shape = H.shape
+    Hf = H.reshape(-1, 3, 3)
+    R = np.empty_like(Hf)
+    scale = np.sqrt((Hf ** 2).sum((1, 2)))
+    good = _det3(Hf) > 1e-8 * np.maximum(scale, 1e-300) ** 3
+    idx = np.nonzero(good)[0]
+    # rows of X = H^T / |H| flattened: X[:, 3 * r + c]
+    X = (np.swapaxes(Hf[idx], 1, 2) / scale[idx, None, None]).reshape(-1, 9)
+    done = np.zeros(len(Hf), bool)
+    for _ in range(iters):
+        if not len(idx):
+            break
+        x0, x1, x2, x3, x4, x5, x6, x7, x8 = X.T
+        # cofactor matrix (rows = cross products of the other two rows): X^{-T} = C / det(X)
+        C = np.stack([x4 * x8 - x5 * x7, x5 * x6 - x3 * x8, x3 * x7 - x4 * x6,
+                      x7 * x2 - x8 * x1, x8 * x0 - x6 * x2, x6 * x1 - x7 * x0,
+                      x1 * x5 - x2 * x4, x2 * x3 - x0 * x5, x0 * x4 - x1 * x3], 1)
+        det = x0 * C[:, 0] + x1 * C[:, 1] + x2 * C[:, 2]
+        Y = C / det[:, None]
+        z = np.sqrt(np.sqrt(np.einsum("ni,ni->n", Y, Y) / np.einsum("ni,ni->n", X, X)))[:, None]
+        Xn = 0.5 * (z * X + Y / z)
+        conv = np.abs(Xn - X).max(1) < tol
+        R[idx[conv]] = Xn[conv].reshape(-1, 3, 3)
+        done[idx[conv]] = True
+        idx, X = idx[~conv], Xn[~conv]  # keep iterating on the ones still moving
+    rest = ~done  # det <= 0 (reflection to fix), near-singular, or not converged: the SVD decides
+    if rest.any():
+        R[rest] = _svd_rotation(Hf[rest])
+    trace = np.einsum("nab,nba->n", R, Hf)
+    return R.reshape(shape), trace.reshape(shape[:-2])
 
 
 def _transform(p: np.ndarray, r: np.ndarray):
@@ -72,9 +117,9 @@ def _transform(p: np.ndarray, r: np.ndarray):
     mu_r = r.mean(-2, keepdims=True)
     X = p - mu_p
     Y = r - mu_r
-    R, S = rotation_from_covariance(np.swapaxes(X, -1, -2) @ Y)
+    R, tr = rotation_from_covariance(np.swapaxes(X, -1, -2) @ Y)
     var = (X**2).sum((-1, -2))
-    s = S.sum(-1) / np.maximum(var, 1e-12)
+    s = tr / np.maximum(var, 1e-12)
     t = mu_r[..., 0, :] - s[..., None] * (mu_p @ np.swapaxes(R, -1, -2))[..., 0, :]
     return s, R, t
 

@@ -150,7 +150,8 @@ def segmentation_scores(pred_tags: Sequence[np.ndarray], ref_tags: Sequence[np.n
 
     Spans default to the tags' spans (read like :func:`slpkit.generators.signspark.bio.bio_to_spans`).
     Returns the frame F1s, ``segment_f1``, ``onset_error`` / ``offset_error`` / ``boundary_error`` (frames),
-    ``matched``, ``n`` and ``per_sentence``: ``{'segment_counts': (N, 3), 'segment_f1': (N,)}``.
+    ``matched``, ``n`` and ``per_sentence``: ``{'segment_counts': (N, 3), 'segment_f1': (N,), 'onset_error': (N,),
+    'boundary_error': (N,)}`` (the errors NaN for a sentence without a matched segment).
     """
     from slpkit.generators.signspark.bio import bio_to_spans
 
@@ -164,8 +165,11 @@ def segmentation_scores(pred_tags: Sequence[np.ndarray], ref_tags: Sequence[np.n
     out["segment_f1"] = _f1_from_counts(counts)
     out.update(boundary_errors(P, R, iou))
     out["n"] = len(ref_tags)
+    per = [boundary_errors([p], [r], iou) for p, r in zip(P, R)]
     out["per_sentence"] = {"segment_counts": counts,
-                           "segment_f1": np.array([_f1_from_counts(c[None]) for c in counts], np.float64)}
+                           "segment_f1": np.array([_f1_from_counts(c[None]) for c in counts], np.float64),
+                           "onset_error": np.array([b["onset_error"] for b in per], np.float64),
+                           "boundary_error": np.array([b["boundary_error"] for b in per], np.float64)}
     return out
 
 

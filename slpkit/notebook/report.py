@@ -84,8 +84,22 @@ def print_table(t: dict[str, Any]) -> None:
 
 
 def build_report(run_dir: str | Path, out_name: str = "REPORT.md") -> Path:
-    """Collect every ``*/results.json`` below ``run_dir`` into one markdown report."""
+    """Collect every ``*/results.json`` below ``run_dir`` into one markdown report.
+
+    Raises ``FileNotFoundError`` if ``run_dir`` does not exist and ``ValueError`` if it is one notebook's folder
+    (``results.json`` directly inside: pass its parent) or a folder of seed runs (report each ``seed-*``).
+    """
     run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise FileNotFoundError(f"run folder {run_dir} does not exist: pass a folder written by `slpkit run`")
+    if not run_dir.is_dir():
+        raise ValueError(f"{run_dir} is a file: pass the run folder that holds <notebook>/results.json")
+    if (run_dir / "results.json").exists():
+        raise ValueError(f"{run_dir} is one notebook's output folder: pass its parent {run_dir.parent} "
+                         "(the run folder with one sub-folder per notebook)")
+    if not any(run_dir.glob("*/results.json")) and any(run_dir.glob("seed-*/*/results.json")):
+        raise ValueError(f"{run_dir} holds seed runs: pass one of {sorted(p.name for p in run_dir.glob('seed-*'))} "
+                         "or use `slpkit claims` for the summary over seeds")
     parts = [f"# slpkit results ({run_dir.name})", "", SYNTHETIC_NOTE, ""]
     found = sorted(run_dir.glob("*/results.json"))
     if not found:

@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
-from slpkit.tokenizers.module import TokenizerConfig, TokenizerModule, clip_poses
+from slpkit.tokenizers.module import TokenizerConfig, TokenizerModule, clip_poses, train_tokenizer
 from slpkit.tokenizers.partwise import PartwiseTokenizer
 
 
@@ -99,8 +99,14 @@ def _errors(preds: Sequence[np.ndarray], refs: Sequence[np.ndarray], partition: 
             d["param_mae"].append(float(np.abs(p[..., 133:] - r[..., 133:]).mean()))
         weights.append(len(r))
     w = np.asarray(weights, float)
-    out = {part: {k: float(np.average(v, weights=w)) for k, v in d.items()} for part, d in acc.items()}
+    out: dict[str, Any] = {part: {k: float(np.average(v, weights=w)) for k, v in d.items()} for part, d in acc.items()}
     out["hand"] = {k: 0.5 * (out["lhand"][k] + out["rhand"][k]) for k in out["lhand"]}
+    # per-clip values (and frame counts) for the paired bootstrap: the frame-weighted mean of a resample is
+    # slpkit.metrics.bootstrap.weighted_mean(values, frames)
+    per = {f"{part}_{k}": np.asarray(v, float) for part, d in acc.items() for k, v in d.items()}
+    for k in acc["lhand"]:
+        per[f"hand_{k}"] = 0.5 * (per[f"lhand_{k}"] + per[f"rhand_{k}"])
+    out["per_clip"], out["frames"] = per, w
     return out
 
 
@@ -109,7 +115,7 @@ def reconstruction_report(model: TokenizerModule | PartwiseTokenizer, clips: Seq
 
     ``clips``: sentences / dictionary entries (with ``v133`` and ``face108``) or raw arrays
     of the tokenizer's input layout. Returns ``{'body'|'lhand'|'rhand'|'hand': {'mpjpe_mm',
-    'pa_mpjpe_mm'}, ['face': {'param_mae'}]}``.
+    'pa_mpjpe_mm'}, ['face': {'param_mae'}], 'per_clip': {'<part>_<metric>': (N,)}, 'frames': (N,)}``.
     """
     tok = _tok(model)
     refs = [c if isinstance(c, np.ndarray) else clip_poses(c, tok.partition) for c in clips]
@@ -168,17 +174,16 @@ def run_tokenizer_experiment(corpus: Any, cfg: TokenizerConfig, eval_clips: Sequ
     Reconstruction is measured on ``eval_clips`` (:func:`reconstruction_report`), codebook usage on
     the tokens of ``stats_clips`` (default: ``eval_clips``; notebook 03 uses every clip of the corpus).
     Clips are raw tokenizer inputs ``(T, D)`` (e.g. from ``clip_poses``) or sentences.
-    Returns ``{'recon': reconstruction_report, 'codebook': codebook_report, 'seconds': training
-    time in s (0.0 when loaded from the cache)}``.
+    Returns ``{'recon': reconstruction_report, 'codebook': codebook_report, 'tokens': the tokens of
+    ``stats_clips`` (per clip ``{stream: ids}``), 'seconds': training time in s (0.0 when loaded from the cache)}``.
     """
-    from slpkit.tokenizers.module import train_tokenizer
-
     module = train_tokenizer(corpus, cfg, cache=cache, device=device)
     tok = module.tokenizer
     stats_clips = eval_clips if stats_clips is None else stats_clips
     raw = [c if isinstance(c, np.ndarray) else clip_poses(c, tok.partition) for c in stats_clips]
+    tokens = tokenize_clips(module, raw)
     return {"recon": reconstruction_report(module, eval_clips),
-            "codebook": codebook_report(tokenize_clips(module, raw), tok.codebook_sizes),
+            "codebook": codebook_report(tokens, tok.codebook_sizes), "tokens": tokens,
             "seconds": module.train_seconds}
 
 

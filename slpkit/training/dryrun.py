@@ -30,12 +30,14 @@ import torch
 
 from slpkit.config import DRY_RUN_ENV
 
-__all__ = ["ENV", "STEPS", "active", "log_path", "corpus_scale", "set_corpus_scale", "MemorySampler",
+__all__ = ["ENV", "STEPS", "DRY_RUN_SENTENCES", "active", "log_path", "corpus_scale", "set_corpus_scale", "MemorySampler",
            "record", "read_records", "estimate_rows", "estimate_table", "DEFAULT_GPU_TFLOPS"]
 
 ENV = DRY_RUN_ENV
 SCALE_ENV = "SLPKIT_DRY_RUN_SCALE"
 STEPS = 2
+#: sentences per language of the dry run's corpus slice (SynthSign's full preset has 7,000)
+DRY_RUN_SENTENCES = 16
 DEFAULT_GPU_TFLOPS = 400.0
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from slpkit.config import Preset
 from slpkit.data.text import LANGUAGES, check_language
+from slpkit.training.dryrun import DRY_RUN_SENTENCES
 
 
 @dataclass
@@ -45,6 +46,11 @@ class SynthSignConfig(Preset):
     def full(cls) -> "SynthSignConfig":
         return cls(sentences_per_language=7000, vocab_fraction=1.0, n_minimal_pairs=10, n_nmf_pairs=10,
                    signers_per_language=8, dict_instances=3)
+
+    @classmethod
+    def dry_run_overrides(cls) -> dict:
+        """A full-mode dry run (:mod:`slpkit.training.dryrun`) trains every full preset on a small slice."""
+        return {"sentences_per_language": DRY_RUN_SENTENCES}
 
     def validate(self) -> "SynthSignConfig":
         if not self.languages:

@@ -16,7 +16,9 @@ Loss (Eq. 1-3)::
     L_reg    = lambda * sum_{W in encoder} |W|_1                          lambda = 1e-4, encoder weights only
     L_total  = L_recon + L_reg
 
-optimised with Adam (lr 2e-4, betas (0.5, 0.9)).
+optimised with Adam (lr 2e-4, betas (0.5, 0.9); DARSLP Sec. 4.2.1). Training goes through
+:func:`slpkit.training.fit` (devices / strategy / precision from the config, optional validation
+with best-checkpoint selection and early stopping, resumable with a ``work_dir``).
 
 Input normalisation: the paper's keypoints are already centred on the neck and scaled by
 shoulder width (``slpkit.body.keypoints.normalize178``). slpkit additionally subtracts the
@@ -39,19 +41,19 @@ So the loss, its gradients and training do not depend on what is written under t
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import logging
-import warnings
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import TensorDataset
 
 from slpkit.checks import check_finite, check_nonempty
-from slpkit.config import Preset
+from slpkit.config import seed_everything
+from slpkit.training import TrainConfig, fit, make_loader
 
 __all__ = [
     "REGION_ORDER",
@@ -75,12 +77,15 @@ NUM_KEYPOINTS = 178
 
 
 @dataclasses.dataclass
-class AEConfig(Preset):
-    """Pose autoencoder hyper-parameters (paper: Sec. 3.1 / 4.2.1).
+class AEConfig(TrainConfig):
+    """Pose autoencoder hyper-parameters (DARSLP Sec. 3.1 / 4.2.1) and its training fields.
 
     ``latent_*``: channels per region (80 in all by default; Table 1 varies them, see
     :meth:`for_latent`). ``hidden`` > 0 adds one hidden projection (+GELU) to every
     region encoder/decoder (the paper's CSL-Daily variant); 0 = purely linear.
+    Training fields (``max_epochs`` / ``max_steps``, ``lr``, ``batch_size`` in frames, ``devices``,
+    ``strategy``, ...) are :class:`~slpkit.training.TrainConfig`'s; the optimiser is Adam with
+    ``betas`` (the paper's (0.5, 0.9)) and ``weight_decay`` (0: the paper names none).
     """
 
     latent_body: int = 8
@@ -90,23 +95,41 @@ class AEConfig(Preset):
     hidden: int = 0
     recon_weights: dict = dataclasses.field(default_factory=lambda: {"body": 0.5, "lhand": 1.5, "rhand": 1.5, "face": 1.0})
     encoder_l1: float = 1e-4
-    lr: float = 2e-4
     betas: tuple = (0.5, 0.9)
-    epochs: int = 200
-    batch_size: int = 256  # frames (the autoencoder is per frame)
     normalize: bool = True
     region_joints: tuple = DEFAULT_REGION_JOINTS
-    devices: int | str = 1  # Lightning Trainer devices / strategy (e.g. 4, "ddp"); batch_size stays global
-    strategy: str = "auto"
+    # TrainConfig fields, overridden (DARSLP Sec. 4.2.1: Adam, lr 2e-4)
+    lr: float = 2e-4
+    max_epochs: int = 200
+    batch_size: int = 256  # frames (the autoencoder is per frame)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.betas, list):
+            self.betas = tuple(self.betas)
+        if isinstance(self.region_joints, list):
+            self.region_joints = tuple(tuple(r) for r in self.region_joints)
+        for f in ("latent_body", "latent_lhand", "latent_rhand", "latent_face"):
+            if int(getattr(self, f)) < 1:
+                raise ValueError(f"AEConfig.{f}={getattr(self, f)!r}: every region needs at least one latent channel")
+        if int(self.hidden) < 0:
+            raise ValueError(f"AEConfig.hidden={self.hidden!r}: use 0 (linear, the paper's PHOENIX model) or a width")
+        if float(self.encoder_l1) < 0:
+            raise ValueError(f"AEConfig.encoder_l1={self.encoder_l1!r}: use 0 (off) or a positive lambda (paper 1e-4)")
+        unknown = set(self.recon_weights) - set(REGION_ORDER)
+        if unknown:
+            raise ValueError(f"AEConfig.recon_weights names unknown regions {sorted(unknown)}: use {REGION_ORDER}")
 
     @classmethod
     def smoke(cls) -> "AEConfig":
-        # Larger lr than the paper's 2e-4 so the tiny CPU run converges in seconds.
-        return cls(epochs=10, lr=5e-3, batch_size=512)
+        """400 steps of 512 frames at lr 5e-3 (the paper's 2e-4 needs hundreds of epochs): a few seconds on one
+        CPU thread, whatever the corpus size."""
+        return cls(max_steps=400, max_epochs=-1, lr=5e-3, batch_size=512)
 
     @classmethod
     def full(cls) -> "AEConfig":
-        return cls(epochs=300, lr=2e-4, batch_size=512)
+        """The paper's optimiser (Adam, lr 2e-4, betas (0.5, 0.9)) for 300 epochs of 512 frames."""
+        return cls(max_epochs=300, lr=2e-4, batch_size=512)
 
     def for_latent(self, body_hands: int = 64, face: int = 16) -> "AEConfig":
         """Table 1 configurations: ``body_hands`` (multiple of 64) split 8:28:28 like the paper, plus ``face``."""
@@ -350,37 +373,8 @@ class AutoencoderModule(pl.LightningModule):
         return self._step(batch, "val")
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr, betas=tuple(self.cfg.betas))
-
-
-def _quiet_trainer(epochs: int, device: str = "cpu", devices: int | str = 1, strategy: str = "auto", **kw) -> pl.Trainer:
-    from slpkit.config import trainer_options
-
-    with _quiet():
-        return pl.Trainer(
-            max_epochs=epochs, **trainer_options(device, devices, strategy), logger=False,
-            enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-            num_sanity_val_steps=0, **kw,
-        )
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Silence Lightning's banner ("GPU available ...") and its no-val-loader / eval-mode warnings."""
-    loggers = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.pytorch.utilities.rank_zero",
-                                             "lightning.fabric", "lightning.pytorch.accelerators.cuda")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.ERROR)
-    with warnings.catch_warnings():
-        for msg in (".*val_dataloader.*", ".*LeafSpec.*", ".*in eval mode.*", ".*does not have many workers.*",
-                    ".*litlogger.*", ".*Trainer.fit. stopped.*"):
-            warnings.filterwarnings("ignore", message=msg)
-        try:
-            yield
-        finally:
-            for lg, lv in zip(loggers, levels):
-                lg.setLevel(lv)
+        return torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr, betas=tuple(self.cfg.betas),
+                                weight_decay=self.cfg.weight_decay)
 
 
 def _pool_frames(sequences: Sequence[Any] | torch.Tensor | np.ndarray, masks: Any, what: str
@@ -411,38 +405,47 @@ def _pool_frames(sequences: Sequence[Any] | torch.Tensor | np.ndarray, masks: An
     return frames, pm
 
 
+def _frame_tensors(sequences: Any, masks: Any, what: str) -> tuple[torch.Tensor, ...]:
+    """Pooled frames (and, with masks, a frame mask and the point mask) with fully masked frames dropped."""
+    frames, pm = _pool_frames(sequences, masks, what)
+    if pm is None:
+        return (frames,)
+    keep = pm.any(-1)
+    if not bool(keep.any()):
+        raise ValueError(f"every point of every frame given to {what} is masked: nothing to train on")
+    frames, pm = frames[keep], pm[keep]
+    return frames, torch.ones(len(frames), dtype=torch.bool), pm
+
+
 def train_autoencoder(
     sequences: Sequence[Any] | torch.Tensor, cfg: AEConfig | None = None, device: str = "cpu", seed: int | None = None,
-    *, masks: Sequence[Any] | torch.Tensor | np.ndarray | None = None,
+    *, masks: Sequence[Any] | torch.Tensor | np.ndarray | None = None, val_sequences: Sequence[Any] | None = None,
+    val_masks: Sequence[Any] | None = None, work_dir: str | Path | None = None, progress: bool | None = None,
 ) -> PoseAutoencoder:
     """Train a :class:`PoseAutoencoder` on keypoint sequences (list of ``(T,178,3)``) or frames ``(N,178,3)``.
 
     ``masks``: one ``(T, 178)`` bool per sequence (or ``(N, 178)`` for frames), True = observed;
     masked points get no loss and do not enter the normaliser (module doc); frames with no
     observed point are dropped. Frames are independent for this per-frame model, so all frames
-    are pooled and shuffled. Returns the trained model on CPU in eval mode.
+    are pooled and shuffled (:func:`slpkit.training.make_loader`). With ``val_sequences`` the
+    validation loss ``val/loss`` is tracked, the best checkpoint kept and, with
+    ``cfg.early_stopping_patience > 0``, training stops early. ``seed`` overrides ``cfg.seed``.
+    Returns the trained model on CPU in eval mode.
     """
-    from torch.utils.data import DataLoader, TensorDataset
-
-    from slpkit.config import per_device_batch, seed_everything
-
     cfg = cfg or AEConfig()
-    if seed is not None:
-        seed_everything(seed)
-    frames, pm = _pool_frames(sequences, masks, "train_autoencoder")
-    if pm is not None:
-        keep = pm.any(-1)
-        if not bool(keep.any()):
-            raise ValueError("every point of every training frame is masked: nothing to train on")
-        frames, pm = frames[keep], pm[keep]
+    if seed is not None and int(seed) != cfg.seed:
+        cfg = dataclasses.replace(cfg, seed=int(seed))
+    seed_everything(cfg.seed)
+    train = _frame_tensors(sequences, masks, "train_autoencoder")
     module = AutoencoderModule(cfg)
-    module.model.fit_normalizer(frames, pm)
-    trainer = _quiet_trainer(cfg.epochs, device, cfg.devices, cfg.strategy)
-    tensors = (frames,) if pm is None else (frames, torch.ones(len(frames), dtype=torch.bool), pm)
-    loader = DataLoader(TensorDataset(*tensors), batch_size=per_device_batch(cfg.batch_size, trainer.world_size),
-                        shuffle=True)
-    with _quiet():
-        trainer.fit(module, loader)
+    module.model.fit_normalizer(train[0], train[2] if len(train) > 2 else None)
+    loader = make_loader(TensorDataset(*train), None, cfg.batch_size, seed=cfg.seed)
+    val = None
+    if val_sequences is not None:
+        vt = _frame_tensors(val_sequences, val_masks, "train_autoencoder (validation)")
+        val = make_loader(TensorDataset(*vt), None, cfg.batch_size, shuffle=False)
+    fit(module, loader, cfg, name="DARSLP autoencoder", val_loader=val, device=device, work_dir=work_dir,
+        monitor="val/loss" if val is not None else None, progress=progress)
     return module.model.cpu().eval()
 
 

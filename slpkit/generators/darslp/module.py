@@ -1,20 +1,33 @@
-"""DARSLP end to end: autoencoder, two-phase generator training, generation, evaluation, diagnostics.
+"""DARSLP end to end: autoencoder, two-phase generator training, generation, evaluation; the cached model.
 
 Typical use::
 
-    from slpkit.generators.darslp import Darslp, DarslpConfig, examples_from_corpus
+    from slpkit.generators.darslp import Darslp, DarslpConfig, examples_from_corpus, train_darslp
     cfg = DarslpConfig.for_mode("smoke", seed=0)
-    train = examples_from_corpus(corpus, "train", frame_step=cfg.frame_step)
-    model = Darslp(cfg).fit(train)                 # AE (Eq. 1-3), then NAT phase 1 (Eq. 6), phase 2 (Eq. 8)
+    model = train_darslp(corpus, cfg)        # AE (Eq. 1-3), NAT phase 1 (Eq. 6), phase 2 (Eq. 8); cached
     poses = model.generate(["the dog eats"], ["asl"])   # list of (T_hat, 178, 3) float32
-    scores = model.evaluate(examples_from_corpus(corpus, "test", cfg.frame_step), backtranslator=bt)
+    res = model.evaluate(examples_from_corpus(corpus, "test", cfg.frame_step), backtranslator=bt)
 
-Two-phase training (Sec. 4.2.2): ``phase1_epochs`` with ``L_enc + L_len``, then ``phase2_epochs``
+or step by step, on any list of :class:`~slpkit.generators.darslp.data.Example` (optionally with masks)::
+
+    m = Darslp(cfg, jieba_words=corpus.words("csl")).fit(train, val)
+    p1 = Darslp(cfg).fit_autoencoder(train).fit_phase1(train, val)
+    kl = p1.branch(kl_schedule="staged").fit_phase2()         # DARSLP-KL from the phase-1 model
+
+Two-phase training (DARSLP Sec. 4.2.2): ``phase1_epochs`` with ``L_enc + L_len``, then ``phase2_epochs``
 with the KL term switched on or off by the :class:`~slpkit.generators.darslp.channel_kl.KLSchedule`
-(``"none"``: DARSLP, ``"staged"``: DARSLP-KL, ``"from_start"``: KL in both phases). Each phase is
-its own ``Trainer.fit`` with a fresh Adam (lr 2e-4, weight decay 1e-4) + ReduceLROnPlateau
-(factor 0.9, patience 40), so every schedule gets the same number of epochs; phase 2 can be
-branched from one phase-1 model with :meth:`Darslp.copy` + :meth:`Darslp.train_phase`.
+(``"none"``: DARSLP, ``"staged"``: DARSLP-KL, ``"from_start"``: KL in both phases). Each phase is one
+:func:`slpkit.training.fit` with a fresh Adam (lr 2e-4, weight decay 1e-4) and ReduceLROnPlateau
+(factor 0.9, patience 40) on the **validation** loss, early stopping on the validation loss and the best
+validation epoch kept, as in the paper ("Early stopping based on validation loss is applied", Sec. 4.2.2)
+and its public code (``train_stage2.py``: ``ModelCheckpoint`` / ``EarlyStopping`` / the scheduler all
+monitor ``valid/total_loss``). Without a validation set the scheduler watches the training loss and
+every epoch is kept. Every schedule gets the same number of epochs; phase 2 can be branched from one
+phase-1 model (:meth:`Darslp.branch`), and :meth:`Darslp.phase1_model` recovers the phase-1 weights of
+a trained model.
+
+Measured on the smoke corpus (600 sentences per language, 1,438 train / 190 val at 12.5 fps) with the
+smoke preset: see :meth:`~slpkit.generators.darslp.config.DarslpConfig.smoke` and ``tests/test_darslp_*``.
 """
 
 from __future__ import annotations
@@ -22,228 +35,41 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
 
-from slpkit.config import Preset, seed_everything
-from slpkit.generators.darslp.autoencoder import (
-    REGION_ORDER,
-    AEConfig,
-    PoseAutoencoder,
-    _quiet,
-    _quiet_trainer,
-    as_keypoints,
-    train_autoencoder,
-)
+from slpkit.config import SCALE_OUT_FIELDS, resolve_device, seed_everything
+from slpkit.data.vocab import TextVocab
+from slpkit.generators.darslp.autoencoder import AEConfig, PoseAutoencoder, as_keypoints, train_autoencoder
 from slpkit.generators.darslp.channel_kl import ChannelKL, ChannelPrior, KLSchedule
-from slpkit.generators.darslp.nat import (
-    NATConfig,
-    NonAutoregressiveTransformer,
-    TextVocab,
-    encoding_loss,
-    length_loss,
-)
+from slpkit.generators.darslp.config import DarslpConfig
+from slpkit.generators.darslp.data import (Example, LatentDataset, collate, examples_from_corpus, fit_prior,
+                                           region_frame_mask)
+from slpkit.generators.darslp.diagnostics import dtw_mje_sentences, length_stats, to_frame_rate
+from slpkit.generators.darslp.nat import NATConfig, NonAutoregressiveTransformer, encoding_loss, length_loss
+from slpkit.training import cached, fit, make_loader, single_process
 
-__all__ = [
-    "DarslpConfig",
-    "Example",
-    "examples_from_corpus",
-    "NATModule",
-    "Darslp",
-    "dtw_mje",
-    "to_frame_rate",
-    "motion_variance",
-    "channel_entropy",
-    "latent_channel_stats",
-    "PAPER_L1_WEIGHTS",
-    "PAPER_KL_WEIGHTS",
-    "weights_bhf",
-    "TABLE_COLUMNS",
-    "result_row",
-    "plot_latent_histograms",
-    "reconstruction_row",
-    "RECON_COLUMNS",
-    "evaluate_rows",
-]
+__all__ = ["NATModule", "Darslp", "train_darslp", "load_darslp", "cache_key", "CACHE_VERSION"]
 
-#: Final region weights of the paper (Sec. 4.3): L1 (body-RH-LH-face) 1-14-10-2, KL 1-10-6-1.
-PAPER_L1_WEIGHTS = {"body": 1.0, "rhand": 14.0, "lhand": 10.0, "face": 2.0}
-PAPER_KL_WEIGHTS = {"body": 1.0, "rhand": 10.0, "lhand": 6.0, "face": 1.0}
-
-
-#: Columns of DARSLP Tables 1-4 (the paper's order); :func:`result_row` fills them.
-TABLE_COLUMNS = ["Models", "DTW-MJE", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "chrF", "ROUGE"]
-
-
-def result_row(label: str, scores: Mapping[str, Any], digits: int = 4) -> list:
-    """``[label, DTW-MJE, BLEU-1..4, chrF, ROUGE-L]`` from :meth:`Darslp.evaluate` / back-translation scores."""
-    keys = ["dtw_mje", "bleu1", "bleu2", "bleu3", "bleu4", "chrf", "rouge_l"]
-    return [label] + [None if scores.get(k) is None else round(float(scores[k]), digits if k == "dtw_mje" else 2) for k in keys]
-
-
-def weights_bhf(body: float, rh: float, lh: float, face: float) -> dict[str, float]:
-    """Region weights in the paper's order Body-RH-LH-Face (e.g. ``weights_bhf(1, 14, 10, 2)``)."""
-    return {"body": float(body), "rhand": float(rh), "lhand": float(lh), "face": float(face)}
-
-
-@dataclass
-class DarslpConfig(Preset):
-    """Everything DARSLP needs; :meth:`full` = the paper's values, :meth:`smoke` = tiny CPU run."""
-
-    ae: AEConfig = dataclasses.field(default_factory=AEConfig)
-    nat: NATConfig = dataclasses.field(default_factory=NATConfig)
-    l1_weights: dict = dataclasses.field(default_factory=lambda: dict(PAPER_L1_WEIGHTS))
-    kl_weights: dict = dataclasses.field(default_factory=lambda: dict(PAPER_KL_WEIGHTS))
-    kl_schedule: str = "staged"
-    kl_scale: float = 1.0  # global multiplier of L_KL (1 in the paper)
-    phase1_epochs: int = 300
-    phase2_epochs: int = 300
-    batch_size: int = 32
-    lr: float = 2e-4
-    weight_decay: float = 1e-4
-    plateau_factor: float = 0.9
-    plateau_patience: int = 40
-    frame_step: int = 2  # SLRTP convention: 25 fps -> 12.5 fps ([::2]) for training and references
-    length_margin: float = 1.1  # T_max = ceil(margin * longest training sequence) when nat.max_len == 0
-    grad_clip: float = 1.0
-    length_weight: float = 1.0  # multiplier of L_len (1 in the paper, Eq. 6)
-    seed: int = 0
-    # Lightning Trainer devices / strategy of both stages (they override ``ae.devices`` / ``ae.strategy``,
-    # which serve a standalone ``train_autoencoder``); ``batch_size`` stays the global batch.
-    devices: int | str = 1
-    strategy: str = "auto"
-
-    @classmethod
-    def smoke(cls) -> "DarslpConfig":
-        return cls(
-            ae=AEConfig.smoke(), nat=dataclasses.replace(NATConfig.smoke(), max_len=0),
-            phase1_epochs=12, phase2_epochs=6, batch_size=32, lr=3e-3, plateau_patience=10, length_weight=10.0,
-        )
-
-    @classmethod
-    def full(cls) -> "DarslpConfig":
-        return cls(ae=AEConfig.full(), nat=dataclasses.replace(NATConfig.full(), max_len=0))
-
-    def schedule(self) -> KLSchedule:
-        return KLSchedule(self.kl_schedule, phase1_epochs=self.phase1_epochs, weight=self.kl_scale)
-
-
-@dataclass
-class Example:
-    """One training / test pair: spoken-language text and its ``(T, 178, 3)`` keypoints."""
-
-    text: str
-    language: str
-    keypoints: np.ndarray
-    id: str = ""
-
-
-def examples_from_corpus(corpus: Any, split: str, frame_step: int = 2, limit: int | None = None,
-                         normalize: bool = False) -> list[Example]:
-    """SynthSign sentences of ``split`` as :class:`Example` (keypoints via ``slpkit.body.keypoints.keypoints178``,
-    shared through the data module's feature cache), subsampled ``[::frame_step]``.
-
-    ``normalize=True`` applies the paper's per-frame neck-centring / shoulder-width scaling
-    (``slpkit.body.keypoints.normalize178``); off by default because the back-translator is
-    trained on the raw ``keypoints178`` representation.
-    """
-    from slpkit.data.datamodule import corpus_features
-
-    feats = corpus_features(corpus, "keypoints178")
-    sents = corpus.split(split)
-    if limit is not None:
-        sents = sents[:limit]
-    if not sents:
-        raise ValueError(f"split {split!r} of the corpus is empty")
-    out = []
-    for s in sents:
-        kp = np.asarray(feats[s.id], dtype=np.float32).reshape(-1, 178, 3)[:: max(1, int(frame_step))]
-        if normalize:
-            from slpkit.body.keypoints import normalize178
-
-            kp = np.asarray(normalize178(kp), dtype=np.float32)
-        out.append(Example(text=s.text, language=s.language, keypoints=kp, id=s.id))
-    return out
-
-
-# ----------------------------------------------------------------------------------- data
-class _LatentDataset(Dataset):
-    def __init__(self, ids: list[torch.Tensor], latents: list[torch.Tensor]):
-        self.ids, self.latents = ids, latents
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __getitem__(self, i):
-        return self.ids[i], self.latents[i]
-
-
-class _BucketBatches(torch.utils.data.Sampler):
-    """Shuffled batches of similar length (less padding): shuffle, sort within pools of ``pool`` batches,
-    cut into batches, shuffle the batches. Deterministic given ``seed`` and the epoch count.
-
-    Under DDP (``torch.distributed`` initialised) every rank builds the same batches and takes its
-    ``batch[rank::world]`` share, so ``batch_size`` stays the global batch; batches with fewer items
-    than ranks are skipped (the trainer must be built with ``use_distributed_sampler=False``)."""
-
-    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int = 0, pool: int = 4):
-        self.lengths = np.asarray(lengths)
-        self.bs, self.seed, self.pool, self.epoch = int(batch_size), int(seed), int(pool), 0
-
-    def __iter__(self):
-        rng = np.random.default_rng(self.seed + self.epoch)
-        self.epoch += 1
-        idx = rng.permutation(len(self.lengths))
-        chunk = self.bs * self.pool
-        batches = []
-        for i in range(0, len(idx), chunk):
-            part = idx[i: i + chunk]
-            part = part[np.argsort(self.lengths[part], kind="stable")]
-            batches += [part[j: j + self.bs].tolist() for j in range(0, len(part), self.bs)]
-        rank, world = _rank_world()
-        for k in rng.permutation(len(batches)):
-            if world == 1:
-                yield batches[k]
-            elif len(batches[k]) >= world:
-                yield batches[k][rank::world]
-
-    def __len__(self) -> int:
-        world = _rank_world()[1]
-        if world == 1:
-            return int(math.ceil(len(self.lengths) / self.bs))
-        n, chunk = len(self.lengths), self.bs * self.pool
-        sizes = [min(self.bs, min(chunk, n - i) - j) for i in range(0, n, chunk) for j in range(0, min(chunk, n - i), self.bs)]
-        return sum(s >= world for s in sizes)
-
-
-def _rank_world() -> tuple[int, int]:
-    """``(rank, world_size)`` of the initialised process group, ``(0, 1)`` without one."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    return 0, 1
-
-
-def _collate(batch):
-    ids, lat = zip(*batch)
-    B, L, T, C = len(ids), max(len(x) for x in ids), max(len(z) for z in lat), lat[0].shape[-1]
-    tid = torch.zeros(B, L, dtype=torch.long)
-    z = torch.zeros(B, T, C)
-    lengths = torch.tensor([len(x) for x in lat], dtype=torch.long)
-    for i, (a, b) in enumerate(zip(ids, lat)):
-        tid[i, : len(a)] = a
-        z[i, : len(b)] = b
-    return {"ids": tid, "text_mask": tid != 0, "latents": z, "lengths": lengths}
+#: bump when the saved format or the training semantics change (invalidates cached models)
+CACHE_VERSION = 1
 
 
 # ----------------------------------------------------------------------------------- lightning
 class NATModule(pl.LightningModule):
-    """Trains the NAT with ``L_enc + L_len (+ kl_factor * L_KL)``; ``kl_factor`` comes from a
-    :class:`KLSchedule` at global epoch ``epoch_offset + current_epoch``."""
+    """Trains the NAT with ``L_enc + L_len (+ kl_factor * L_KL)`` (Eq. 6 / Eq. 8).
+
+    ``kl_factor`` comes from a :class:`KLSchedule` at global epoch ``epoch_offset + current_epoch``.
+    The decoder is trained as it will be used (``model.cfg.length_mode``, see :mod:`slpkit.generators.darslp.nat`):
+    ``"crop"`` decodes ``T_max`` frames with unmasked self-attention and scores the first ``T`` (ground-truth
+    length), ``"mask"`` decodes the batch's frames with self-attention masked to each ground-truth length.
+    Adam + ReduceLROnPlateau on ``monitor`` (``"val/loss"`` when a validation loader is given, else
+    ``"train/loss"``).
+    """
 
     def __init__(
         self,
@@ -258,15 +84,17 @@ class NATModule(pl.LightningModule):
         plateau_factor: float = 0.9,
         plateau_patience: int = 40,
         length_weight: float = 1.0,
+        monitor: str = "val/loss",
     ):
         super().__init__()
-        self.length_weight = length_weight
+        self.length_weight = float(length_weight)
         self.model = model
         self.kl = kl
         self.latent_slices = dict(latent_slices)
         self.l1_weights = dict(l1_weights)
         self.schedule = schedule or KLSchedule("none")
-        self.epoch_offset = epoch_offset
+        self.epoch_offset = int(epoch_offset)
+        self.monitor = monitor
         self.hp = dict(lr=lr, weight_decay=weight_decay, factor=plateau_factor, patience=plateau_patience)
 
     def kl_factor(self) -> float:
@@ -277,8 +105,13 @@ class NATModule(pl.LightningModule):
     def losses(self, batch) -> dict[str, torch.Tensor]:
         max_len = self.model.cfg.max_len
         lengths = batch["lengths"]
-        out = self.model(batch["ids"], batch["text_mask"], lengths=lengths, T=batch["latents"].shape[1])
-        enc = encoding_loss(out["latents"], batch["latents"], out["mask"], self.latent_slices, self.l1_weights)
+        T = batch["latents"].shape[1]
+        mode = self.model.cfg.length_mode
+        out = self.model(batch["ids"], batch["text_mask"], lengths=lengths, T=max_len if mode == "crop" else T,
+                         length_mode=mode)
+        out = {**out, "latents": out["latents"][:, :T], "mask": out["mask"][:, :T]}
+        enc = encoding_loss(out["latents"], batch["latents"], out["mask"], self.latent_slices, self.l1_weights,
+                            batch.get("region_mask"))
         ln = self.length_weight * length_loss(out["ratio"], lengths.to(out["ratio"].dtype) / max_len)
         res = {"enc": enc, "len": ln, "loss": enc + ln}
         f = self.kl_factor()
@@ -299,44 +132,59 @@ class NATModule(pl.LightningModule):
     def validation_step(self, batch, batch_idx):
         res = self.losses(batch)
         for k, v in res.items():
-            self.log(f"val/{k}", v, on_step=False, on_epoch=True, batch_size=int(batch["ids"].shape[0]))
+            self.log(f"val/{k}", v, on_step=False, on_epoch=True, batch_size=int(batch["ids"].shape[0]), sync_dist=True)
 
     def configure_optimizers(self):
         opt = torch.optim.Adam(self.parameters(), lr=self.hp["lr"], weight_decay=self.hp["weight_decay"])
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=self.hp["factor"], patience=self.hp["patience"])
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "train/loss", "interval": "epoch"}}
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": self.monitor, "interval": "epoch"}}
 
 
 # ----------------------------------------------------------------------------------- pipeline
 class Darslp:
-    """DARSLP pipeline: :meth:`fit` = :meth:`fit_autoencoder` + :meth:`prepare_generator` + two :meth:`train_phase`."""
+    """DARSLP pipeline: :meth:`fit` = :meth:`fit_autoencoder` + :meth:`prepare_generator` + two :meth:`train_phase`.
 
-    def __init__(self, cfg: DarslpConfig | None = None, device: str = "cpu", tokenizer: Callable | None = None):
+    ``jieba_words``: a lexicon for Chinese word segmentation of the text vocabulary (e.g.
+    ``corpus.words("csl")``), so CSL sentences split into the words the signs stand for.
+    ``progress``: Lightning progress bars (default: ``$SLPKIT_PROGRESS``).
+    """
+
+    def __init__(self, cfg: DarslpConfig | None = None, device: str = "cpu", jieba_words: Sequence[str] = (),
+                 progress: bool | None = None):
         self.cfg = cfg or DarslpConfig()
         self.device = device
-        self.tokenizer = tokenizer
+        self.jieba_words = tuple(sorted(set(jieba_words)))
+        self.progress = progress
         self.ae: PoseAutoencoder | None = None
         self.nat: NonAutoregressiveTransformer | None = None
         self.vocab: TextVocab | None = None
         self.prior: ChannelPrior | None = None
-        self.train_encodings: list[torch.Tensor] = []
         self.epochs_done = 0
         self.max_len: int | None = None
         self.history: list[dict] = []
-        self._data: _LatentDataset | None = None
+        self.phase1_state: dict | None = None
+        self.train_seconds = 0.0
+        self.from_cache = False
+        self._data: LatentDataset | None = None
+        self._val: LatentDataset | None = None
 
     # -- stage 1
-    def fit_autoencoder(self, examples: Sequence[Example]) -> "Darslp":
+    def fit_autoencoder(self, examples: Sequence[Example], work_dir: str | Path | None = None) -> "Darslp":
+        """Train the pose autoencoder (Eq. 1-3) on the examples' frames (their masks respected)."""
         self._check_examples(examples)
-        ae_cfg = dataclasses.replace(self.cfg.ae, devices=self.cfg.devices, strategy=self.cfg.strategy)
-        self.ae = train_autoencoder([e.keypoints for e in examples], ae_cfg, device=self.device, seed=self.cfg.seed)
+        masks = None
+        if any(e.mask is not None for e in examples):
+            masks = [np.ones(np.asarray(e.keypoints).shape[:-1], bool) if e.mask is None else e.mask for e in examples]
+        self.ae = train_autoencoder([e.keypoints for e in examples], self.cfg.ae_config(), device=self.device,
+                                    masks=masks, work_dir=work_dir, progress=self.progress)
         return self
 
     @torch.no_grad()
-    def encode(self, keypoints: Any) -> torch.Tensor:
-        """GT encodings ``(T, C)`` of ``(T, 178, 3)`` keypoints with the trained autoencoder."""
+    def encode(self, keypoints: Any, mask: Any = None) -> torch.Tensor:
+        """GT encodings ``(T, C)`` of ``(T, 178, 3)`` keypoints (masked points enter as the mean pose)."""
         self._need("ae")
-        return self.ae.eval().encode(as_keypoints(keypoints)).cpu()
+        pm = None if mask is None else torch.as_tensor(np.asarray(mask)).bool()
+        return self.ae.eval().encode(as_keypoints(keypoints), pm).cpu()
 
     @torch.no_grad()
     def decode(self, latents: torch.Tensor) -> np.ndarray:
@@ -344,26 +192,48 @@ class Darslp:
         return self.ae.eval().decode(latents.float()).cpu().numpy().astype(np.float32)
 
     # -- stage 2
-    def prepare_generator(self, examples: Sequence[Example]) -> "Darslp":
+    def _dataset(self, examples: Sequence[Example], cap: int | None = None) -> tuple[LatentDataset, list[torch.Tensor]]:
+        """Token ids (language token first), GT encodings (capped at ``cap`` frames) and region masks, and the
+        uncapped encodings."""
+        L = self.nat.cfg.max_text_len if self.nat is not None else self.cfg.nat.max_text_len
+        ids = [torch.tensor(self.vocab.encode(e.text, e.language, lang=True, max_len=L - 1), dtype=torch.long)
+               for e in examples]
+        enc = [self.encode(e.keypoints, e.mask) for e in examples]
+        rms = [None if e.mask is None else region_frame_mask(e.mask) for e in examples]
+        rms = [None if m is None else {r: v[:cap] for r, v in m.items()} for m in rms]
+        return LatentDataset(ids, [z[:cap] for z in enc], rms), enc
+
+    def attach_data(self, examples: Sequence[Example], val: Sequence[Example] | None = None) -> "Darslp":
+        """Training (and validation) items for :meth:`train_phase` from examples, with this model's AE and vocab
+        (what a model loaded from the cache needs before more training)."""
+        self._need("nat")
+        self._check_examples(examples)
+        self._data = self._dataset(examples, self.max_len)[0]
+        self._val = None
+        if val:
+            self._check_examples(val)
+            self._val = self._dataset(val, self.max_len)[0]
+        return self
+
+    def prepare_generator(self, examples: Sequence[Example], val: Sequence[Example] | None = None) -> "Darslp":
         """Vocabulary, GT encodings, channel prior, reference pose encoding and a fresh NAT."""
         self._need("ae")
         self._check_examples(examples)
         seed_everything(self.cfg.seed)
-        self.vocab = TextVocab.build([e.text for e in examples], [e.language for e in examples], tokenizer=self.tokenizer)
-        self.train_encodings = [self.encode(e.keypoints) for e in examples]
-        longest = max(len(z) for z in self.train_encodings)
+        self.vocab = TextVocab.build([e.text for e in examples], [e.language for e in examples], lowercase=True,
+                                     zh="jieba", jieba_words=self.jieba_words)
+        enc = [self.encode(e.keypoints, e.mask) for e in examples]
         nat_cfg = self.cfg.nat
         if nat_cfg.max_len <= 0:
-            nat_cfg = dataclasses.replace(nat_cfg, max_len=int(math.ceil(self.cfg.length_margin * longest)))
+            nat_cfg = dataclasses.replace(nat_cfg, max_len=int(math.ceil(self.cfg.length_margin * max(len(z) for z in enc))))
         self.max_len = nat_cfg.max_len
-        self.prior = ChannelPrior.fit(self.train_encodings)
+        self.prior = fit_prior(enc, self.ae.cfg.latent_slices(),
+                               [None if e.mask is None else region_frame_mask(e.mask) for e in examples])
         self.nat = NonAutoregressiveTransformer(nat_cfg, self.ae.latent_dim, vocab_size=len(self.vocab))
-        # canonical reference pose = encoding of the mean training pose
+        # canonical reference pose (Sec. 3.2) = encoding of the mean training pose
         self.nat.set_reference(self.encode(self.ae.mean_pose[None]).reshape(-1) if self.cfg.ae.normalize else self.prior.mu)
-        ids = [self.vocab.encode([e.text], [e.language], max_len=nat_cfg.max_text_len)[0][0] for e in examples]
-        lat = [z[: nat_cfg.max_len] for z in self.train_encodings]
-        self._data = _LatentDataset(ids, lat)
-        self.epochs_done = 0
+        self.attach_data(examples, val)
+        self.epochs_done, self.history, self.phase1_state = 0, [], None
         return self
 
     def make_kl(self, kl_weights: Mapping[str, float] | None = None) -> ChannelKL:
@@ -371,48 +241,76 @@ class Darslp:
         return ChannelKL(self.prior, self.ae.cfg.latent_slices(), kl_weights or self.cfg.kl_weights)
 
     def train_phase(self, epochs: int, schedule: KLSchedule | None = None, l1_weights: Mapping[str, float] | None = None,
-                    kl_weights: Mapping[str, float] | None = None) -> "Darslp":
+                    kl_weights: Mapping[str, float] | None = None, work_dir: str | Path | None = None,
+                    name: str = "DARSLP transformer") -> "Darslp":
         """Train the NAT for ``epochs`` more epochs (fresh optimizer); the KL factor follows ``schedule``
-        at the global epoch count (so ``staged`` is off in phase 1 and on in phase 2)."""
+        at the global epoch count (so ``staged`` is off in phase 1 and on in phase 2). With validation data
+        the best validation epoch of the phase is kept (and ``cfg.early_stopping_patience > 0`` stops early)."""
         self._need("nat")
+        if self._data is None:
+            raise RuntimeError("DARSLP has no training data attached: call attach_data(train, val) first "
+                               "(a model loaded from the cache holds only weights)")
         if epochs <= 0:
             return self
-        schedule = schedule or self.cfg.schedule()
+        cfg = self.cfg
+        schedule = schedule or cfg.schedule()
+        monitor = "val/loss" if self._val is not None else "train/loss"
         module = NATModule(
-            self.nat, self.ae.cfg.latent_slices(), l1_weights or self.cfg.l1_weights,
+            self.nat, self.ae.cfg.latent_slices(), l1_weights or cfg.l1_weights,
             kl=self.make_kl(kl_weights), schedule=schedule, epoch_offset=self.epochs_done,
-            lr=self.cfg.lr, weight_decay=self.cfg.weight_decay,
-            plateau_factor=self.cfg.plateau_factor, plateau_patience=self.cfg.plateau_patience,
-            length_weight=self.cfg.length_weight,
+            lr=cfg.lr, weight_decay=cfg.weight_decay, plateau_factor=cfg.plateau_factor,
+            plateau_patience=cfg.plateau_patience, length_weight=cfg.length_weight, monitor=monitor,
         )
-        sampler = _BucketBatches([len(z) for z in self._data.latents], self.cfg.batch_size, seed=self.cfg.seed + 7919 * self.epochs_done)
-        loader = DataLoader(self._data, batch_sampler=sampler, collate_fn=_collate)
-        trainer = _quiet_trainer(epochs, self.device, self.cfg.devices, self.cfg.strategy, use_distributed_sampler=False,
-                                 gradient_clip_val=self.cfg.grad_clip or None)
-        module.train()
-        with _quiet():
-            trainer.fit(module, loader)
+        loader = make_loader(self._data, self._data.lengths(), cfg.batch_size, bucket=cfg.bucket,
+                             seed=cfg.seed + 7919 * self.epochs_done, collate_fn=collate)
+        val = None
+        if self._val is not None:
+            val = make_loader(self._val, self._val.lengths(), cfg.batch_size, shuffle=False, collate_fn=collate)
+        phase_cfg = dataclasses.replace(cfg, seed=cfg.seed + 7919 * self.epochs_done)
+        res = fit(module, loader, phase_cfg, name=name, val_loader=val, device=self.device, work_dir=work_dir,
+                  monitor="val/loss" if val is not None else None, max_epochs=epochs, max_steps=-1,
+                  progress=self.progress)
         self.nat = module.model.cpu().eval()
-        self.history.append({k: float(v) for k, v in trainer.callback_metrics.items()} | {"epochs": epochs, "start": self.epochs_done})
+        metrics = {k: float(v) for k, v in res.trainer.callback_metrics.items()}
+        self.history.append(metrics | {"epochs": epochs, "start": self.epochs_done, "epochs_run": res.epochs,
+                                       "best_val_loss": res.best_score, "seconds": res.seconds})
+        self.train_seconds += res.seconds
         self.epochs_done += epochs
         return self
 
-    def fit_phase1(self, examples: Sequence[Example]) -> "Darslp":
-        """:meth:`prepare_generator` + ``phase1_epochs`` (KL only if the schedule is ``"from_start"``)."""
-        self.prepare_generator(examples)
-        return self.train_phase(self.cfg.phase1_epochs)
+    def _attach_if_needed(self, examples: Sequence[Example] | None, val: Sequence[Example] | None) -> None:
+        if self._data is None and examples is not None:
+            self.attach_data(examples, val)
 
-    def fit_phase2(self) -> "Darslp":
-        """``phase2_epochs`` more (KL on for ``"staged"`` and ``"from_start"``, off for ``"none"``)."""
-        return self.train_phase(self.cfg.phase2_epochs)
+    def fit_phase1(self, examples: Sequence[Example], val: Sequence[Example] | None = None,
+                   work_dir: str | Path | None = None) -> "Darslp":
+        """:meth:`prepare_generator` + ``phase1_epochs`` (KL only if the schedule is ``"from_start"``);
+        the phase-1 weights are kept for :meth:`phase1_model`."""
+        self.prepare_generator(examples, val)
+        self.train_phase(self.cfg.phase1_epochs, work_dir=None if work_dir is None else Path(work_dir) / "phase1",
+                         name="DARSLP transformer, phase 1")
+        self.phase1_state = {k: v.detach().clone() for k, v in self.nat.state_dict().items()}
+        return self
 
-    def fit_generator(self, examples: Sequence[Example]) -> "Darslp":
+    def fit_phase2(self, examples: Sequence[Example] | None = None, val: Sequence[Example] | None = None,
+                   work_dir: str | Path | None = None) -> "Darslp":
+        """``phase2_epochs`` more (KL on for ``"staged"`` and ``"from_start"``, off for ``"none"``).
+
+        ``examples`` / ``val`` are only used when the model holds no training data (loaded from the cache)."""
+        self._attach_if_needed(examples, val)
+        return self.train_phase(self.cfg.phase2_epochs, work_dir=None if work_dir is None else Path(work_dir) / "phase2",
+                                name="DARSLP transformer, phase 2")
+
+    def fit_generator(self, examples: Sequence[Example], val: Sequence[Example] | None = None,
+                      work_dir: str | Path | None = None) -> "Darslp":
         """Two-phase generator training with the config's weights and KL schedule."""
-        return self.fit_phase1(examples).fit_phase2()
+        return self.fit_phase1(examples, val, work_dir).fit_phase2(work_dir=work_dir)
 
-    def fit(self, examples: Sequence[Example]) -> "Darslp":
-        """Both stages on ``examples`` (list of :class:`Example`)."""
-        return self.fit_autoencoder(examples).fit_generator(examples)
+    def fit(self, examples: Sequence[Example], val: Sequence[Example] | None = None,
+            work_dir: str | Path | None = None) -> "Darslp":
+        """Both stages on ``examples`` (list of :class:`Example`), validated on ``val`` (phases only)."""
+        ae_dir = None if work_dir is None else Path(work_dir) / "autoencoder"
+        return self.fit_autoencoder(examples, ae_dir).fit_generator(examples, val, work_dir)
 
     def copy(self) -> "Darslp":
         """Deep copy (branch phase 2 from one phase-1 model)."""
@@ -420,46 +318,74 @@ class Darslp:
 
     def branch(self, **cfg_overrides) -> "Darslp":
         """Deep copy with config fields replaced, e.g. ``p1.branch(kl_schedule="staged").fit_phase2()``
-        or ``ae_only.branch(l1_weights=weights_bhf(1, 1, 1, 1)).fit_phase1(train)``."""
+        or ``ae_only.branch(l1_weights="uniform").fit_phase1(train, val)``."""
         new = copy.deepcopy(self)
         new.cfg = dataclasses.replace(self.cfg, **cfg_overrides)
         return new
 
+    def phase1_model(self, **cfg_overrides) -> "Darslp":
+        """A copy with the NAT weights as they were after phase 1 (:meth:`fit_phase1`), ready for another phase 2."""
+        if self.phase1_state is None:
+            raise RuntimeError("this model kept no phase-1 weights: train it with fit_phase1 / fit / train_darslp")
+        new = self.branch(**cfg_overrides)
+        new.nat.load_state_dict(new.phase1_state)
+        new.epochs_done = self.cfg.phase1_epochs
+        new.history = [h for h in new.history if h["start"] < self.cfg.phase1_epochs]
+        return new
+
     # -- inference
     @torch.no_grad()
-    def predict_latents(self, texts: Sequence[str], languages: Sequence[str], lengths: Sequence[int] | None = None) -> list[torch.Tensor]:
-        """Predicted latents ``(T_hat_i, C)`` per sentence (``lengths`` overrides the length predictor)."""
+    def predict_latents(self, texts: Sequence[str], languages: Sequence[str], lengths: Sequence[int] | None = None,
+                        length_mode: str | None = None) -> list[torch.Tensor]:
+        """Predicted latents ``(T_hat_i, C)`` per sentence (``lengths`` overrides the length predictor;
+        ``length_mode`` overrides ``cfg.nat.length_mode``: ``"crop"`` | ``"mask"``)."""
         self._need("nat")
-        ids, mask = self.vocab.encode(list(texts), list(languages), max_len=self.nat.cfg.max_text_len)
+        ids, mask = self.vocab.batch(list(texts), list(languages), lang=True, max_len=self.nat.cfg.max_text_len - 1)
         L = None if lengths is None else torch.as_tensor(list(lengths), dtype=torch.long).clamp(1, self.nat.cfg.max_len)
-        out = self.nat.eval()(ids, mask, lengths=L)
+        out = self.nat.eval()(ids, mask, lengths=L, length_mode=length_mode)
         return [out["latents"][i, : int(out["lengths"][i])].cpu() for i in range(len(texts))]
 
     def generate(self, texts: Sequence[str], languages: Sequence[str], lengths: Sequence[int] | None = None,
-                 batch_size: int = 64) -> list[np.ndarray]:
+                 batch_size: int = 64, length_mode: str | None = None) -> list[np.ndarray]:
         """Text -> list of ``(T_hat, 178, 3)`` float32 keypoints (NAT latents decoded by the AE decoder)."""
         if isinstance(texts, str) or isinstance(languages, str):
             raise ValueError("generate takes lists: generate(['text'], ['asl'])")
         if len(texts) != len(languages):
             raise ValueError(f"{len(texts)} texts but {len(languages)} languages")
+        self._need("nat")
         out = []
         for i in range(0, len(texts), batch_size):
             sl = slice(i, i + batch_size)
-            lat = self.predict_latents(texts[sl], languages[sl], None if lengths is None else list(lengths)[sl])
+            lat = self.predict_latents(texts[sl], languages[sl], None if lengths is None else list(lengths)[sl],
+                                       length_mode)
             out += [self.decode(z) for z in lat]
         return out
 
-    def evaluate(self, examples: Sequence[Example], backtranslator: Any = None, use_gt_length: bool = False) -> dict[str, float]:
-        """DTW-MJE (SLRTP convention) and, with a back-translator, its BLEU/ROUGE/chrF on generated poses."""
+    def evaluate(self, examples: Sequence[Example], backtranslator: Any = None, use_gt_length: bool = False,
+                 length_mode: str | None = None, return_poses: bool = False) -> dict[str, Any]:
+        """Scores of generated poses against ``examples``.
+
+        Returns ``{"dtw_mje"`` (SLRTP convention, frame-pooled), ``"dtw_mje_sentences"`` and
+        ``"dtw_mje_weights"`` (per sentence, :func:`~slpkit.generators.darslp.diagnostics.dtw_mje_sentences`),
+        ``"len_err_frames", "len_corr"`` (generated vs reference lengths), ``"lengths", "n"``, and with a
+        back-translator its BLEU-1..4 / chrF / ROUGE-L, ``"bleu4_statistic"`` (for the paired bootstrap) and
+        ``"hyps"``; ``"poses"`` with ``return_poses``}``.
+        """
+        self._check_examples(examples)
         texts, langs = [e.text for e in examples], [e.language for e in examples]
         lengths = [len(e.keypoints) for e in examples] if use_gt_length else None
-        preds = self.generate(texts, langs, lengths)
-        refs = [e.keypoints for e in examples]
-        res = {"dtw_mje": dtw_mje(preds, refs)}
+        preds = self.generate(texts, langs, lengths, length_mode=length_mode)
+        refs = [np.asarray(e.keypoints) for e in examples]
+        means, weights = dtw_mje_sentences(preds, refs)
+        res: dict[str, Any] = {"dtw_mje": float(np.average(means, weights=weights)), "dtw_mje_sentences": means,
+                               "dtw_mje_weights": weights, "n": len(examples), "lengths": [len(p) for p in preds]}
+        res.update(length_stats(res["lengths"], [len(r) for r in refs]))
         if backtranslator is not None:
             bt_in = [to_frame_rate(p, self.cfg.frame_step).reshape(-1, 178 * 3) for p in preds]
-            sc = backtranslator.score(bt_in, texts, langs)
+            sc = backtranslator.score(bt_in, texts, langs, return_hyps=True)
             res.update({k: v for k, v in sc.items() if k != "per_language"})
+        if return_poses:
+            res["poses"] = preds
         return res
 
     @torch.no_grad()
@@ -470,6 +396,20 @@ class Darslp:
         z = torch.cat(self.predict_latents(texts, languages), 0)
         ratio = z.std(0) / self.prior.var.sqrt()
         return {n: float(ratio[sl].mean()) for n, sl in self.ae.cfg.latent_slices().items()}
+
+    # -- persistence
+    def save(self, path: str | Path) -> Path:
+        """Config, autoencoder, transformer (+ its phase-1 weights), vocabulary, prior and history in one file."""
+        self._need("nat")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"version": CACHE_VERSION, "cfg": dataclasses.asdict(self.cfg), "jieba_words": list(self.jieba_words),
+                    "ae": {k: v.cpu() for k, v in self.ae.state_dict().items()},
+                    "nat_cfg": dataclasses.asdict(self.nat.cfg), "vocab": self.vocab.to_dict(),
+                    "nat": {k: v.cpu() for k, v in self.nat.state_dict().items()}, "phase1_state": self.phase1_state,
+                    "prior": self.prior.state_dict(), "epochs_done": self.epochs_done, "history": self.history,
+                    "train_seconds": self.train_seconds}, path)
+        return path
 
     # -- helpers
     def _need(self, what: str) -> None:
@@ -485,144 +425,82 @@ class Darslp:
             as_keypoints(e.keypoints, f"keypoints of example {e.id or e.text[:20]!r}")
 
 
-# ----------------------------------------------------------------------------------- metrics, diagnostics
-def dtw_mje(preds: Sequence[np.ndarray], refs: Sequence[np.ndarray], subsample_ref: int = 1) -> float:
-    """DTW-MJE, SLRTP 2025 convention (``slpkit.metrics.dtw_mje_slrtp``) on ``(T, 178, 3)`` sequences.
+# ----------------------------------------------------------------------------------- cache
+def _strip_scale_out(d: Any) -> Any:
+    if isinstance(d, dict):
+        return {k: _strip_scale_out(v) for k, v in d.items() if k not in SCALE_OUT_FIELDS}
+    return d
 
-    SLRTP subsamples the 25 fps references ``[::2]``; :func:`examples_from_corpus` has already done
-    that (``frame_step``), so by default the references passed here are used as they are
-    (``subsample_ref=1``). Pass full-rate references with ``subsample_ref=2``.
+
+def cache_key(corpus: Any, cfg: DarslpConfig) -> dict[str, Any]:
+    """What a cached DARSLP model depends on: config (``devices`` / ``strategy`` excluded, also in ``ae``),
+    corpus fingerprint, format version."""
+    fp = corpus.fingerprint() if hasattr(corpus, "fingerprint") else str(getattr(corpus, "meta", ""))
+    return {"cfg": _strip_scale_out(dataclasses.asdict(cfg)), "corpus": fp, "version": CACHE_VERSION}
+
+
+def load_darslp(path: str | Path, device: str = "cpu", expect: DarslpConfig | None = None) -> Darslp:
+    """Load a model written by :meth:`Darslp.save` (what :func:`train_darslp` caches), in eval mode, without
+    training data (:meth:`Darslp.attach_data` before training it further).
+
+    ``expect``: raise if the file holds a model of another config. A missing file raises ``FileNotFoundError``,
+    a truncated or foreign one ``ValueError``; both name the file.
     """
-    from slpkit.metrics import dtw_mje_slrtp
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"DARSLP checkpoint not found: {path} (train one with train_darslp)")
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        if not isinstance(ck, dict) or ck.get("version") != CACHE_VERSION:
+            raise ValueError(f"not a slpkit DARSLP file of format version {CACHE_VERSION}")
+        cfg = DarslpConfig(**ck["cfg"])
+        m = Darslp(cfg, device=device, jieba_words=ck.get("jieba_words", ()))
+        m.ae = PoseAutoencoder(AEConfig(**ck["cfg"]["ae"]))
+        m.ae.load_state_dict(ck["ae"])
+        m.ae.eval()
+        m.vocab = TextVocab.from_dict(ck["vocab"])
+        nat_cfg = NATConfig(**ck["nat_cfg"])
+        m.nat = NonAutoregressiveTransformer(nat_cfg, m.ae.latent_dim, vocab_size=len(m.vocab))
+        m.nat.load_state_dict(ck["nat"])
+        m.nat.eval()
+        m.max_len = nat_cfg.max_len
+        m.prior = ChannelPrior.from_state_dict(ck["prior"])
+        m.phase1_state = ck.get("phase1_state")
+        m.epochs_done, m.history = int(ck["epochs_done"]), list(ck.get("history", []))
+        m.train_seconds = float(ck.get("train_seconds", 0.0))
+    except Exception as err:
+        raise ValueError(f"cannot read DARSLP checkpoint {path} ({type(err).__name__}: {err}); delete it to retrain") from err
+    if expect is not None and _strip_scale_out(dataclasses.asdict(cfg)) != _strip_scale_out(dataclasses.asdict(expect)):
+        raise ValueError(f"{path} holds a DARSLP model of another config")
+    return m
 
-    return float(dtw_mje_slrtp([np.asarray(p) for p in preds], [np.asarray(r) for r in refs], subsample_ref=subsample_ref))
 
+def train_darslp(corpus: Any, cfg: DarslpConfig | None = None, device: str = "auto", cache: bool = True,
+                 progress: bool | None = None) -> Darslp:
+    """Train DARSLP on the train split of a SynthSign ``corpus`` (validated on its val split), or load it from the cache.
 
-def to_frame_rate(poses: np.ndarray, step: int) -> np.ndarray:
-    """Undo a ``[::step]`` subsampling by linear interpolation along time: ``(T, ...) -> (T * step, ...)``.
-
-    Generated poses live at the training rate (12.5 fps with ``frame_step=2``); the back-translator
-    was trained on the corpus' full-rate poses, so they are brought back to it before scoring.
+    The whole recipe of ``cfg``: autoencoder, phase 1, phase 2 with ``cfg.kl_schedule`` (the defaults are the
+    paper's final DARSLP-KL: L1 1-14-10-2, staged KL 1-10-6-1). Cached by :func:`cache_key`
+    (``slpkit.training.cached('darslp', ...)``), so every notebook asking for the same config and corpus gets
+    the same model. The returned model has the corpus' train / val data attached (branch it and call
+    :meth:`Darslp.fit_phase2` for other phase-2 variants; :meth:`Darslp.phase1_model` gives its phase-1 weights)
+    and ``from_cache`` / ``train_seconds`` attributes.
     """
-    p = np.asarray(poses, dtype=np.float32)
-    step = int(step)
-    if step <= 1:
-        return p
-    pos = np.arange(len(p) * step) / step
-    i0 = np.clip(np.floor(pos).astype(int), 0, len(p) - 1)
-    i1 = np.clip(i0 + 1, 0, len(p) - 1)
-    w = (pos - i0).reshape(-1, *([1] * (p.ndim - 1))).astype(np.float32)
-    return (p[i0] * (1 - w) + p[i1] * w).astype(np.float32)
+    cfg = cfg or DarslpConfig.smoke()
+    dev = str(resolve_device(device))
+    train = examples_from_corpus(corpus, "train", frame_step=cfg.frame_step)
+    val = examples_from_corpus(corpus, "val", frame_step=cfg.frame_step) if corpus.split("val") else None
+    words = corpus.words("csl") if "csl" in getattr(corpus, "languages", ()) else ()
 
+    def run(work_dir: Path) -> Darslp:
+        return Darslp(cfg, device=dev, jieba_words=words, progress=progress).fit(train, val, work_dir=work_dir)
 
-def motion_variance(sequences: Sequence[np.ndarray], joints: slice | Sequence[int]) -> float:
-    """Mean over sequences of the temporal variance of the selected keypoints (averaged over joints and xyz).
-
-    The regression-to-the-mean diagnostic: generated hands with much less variance than the
-    ground truth mean the generator collapsed towards the average pose.
-    """
-    vals = [float(np.asarray(s)[:, joints, :].var(axis=0).mean()) for s in sequences if len(s) > 1]
-    if not vals:
-        raise ValueError("motion_variance needs sequences with at least 2 frames")
-    return float(np.mean(vals))
-
-
-def channel_entropy(values: np.ndarray, edges: np.ndarray) -> float:
-    """Shannon entropy (nats) of the histogram of ``values`` over fixed bin ``edges``."""
-    counts, _ = np.histogram(values, bins=edges)
-    p = counts / max(1, counts.sum())
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
-
-
-def latent_channel_stats(encodings: Sequence[torch.Tensor] | torch.Tensor, latent_slices: Mapping[str, slice],
-                         bins: int = 40, top_k: int = 8) -> dict[str, dict]:
-    """Figure 3: per-region channel histograms with entropy (E), IQR and SD.
-
-    All channels share the same bin edges (1st..99th percentile of all encodings, ``bins`` bins),
-    so a channel with little spread falls in few bins and gets low entropy, as in the paper
-    (face channels). Returns ``{region: {"mean_entropy", "channels": [{"channel", "entropy",
-    "iqr", "sd", "counts"}...top_k by entropy], "edges"}}``.
-    """
-    z = torch.cat([torch.as_tensor(e).reshape(-1, torch.as_tensor(e).shape[-1]) for e in encodings], 0) \
-        if isinstance(encodings, (list, tuple)) else torch.as_tensor(encodings).reshape(-1, encodings.shape[-1])
-    z = z.detach().cpu().numpy()
-    lo, hi = np.percentile(z, 1), np.percentile(z, 99)
-    edges = np.linspace(lo, hi, bins + 1)
-    out = {}
-    for name in REGION_ORDER:
-        if name not in latent_slices:
-            continue
-        sl = latent_slices[name]
-        chans = []
-        for c in range(sl.start, sl.stop):
-            v = z[:, c]
-            q1, q3 = np.percentile(v, [25, 75])
-            chans.append({"channel": c, "entropy": channel_entropy(v, edges), "iqr": float(q3 - q1), "sd": float(v.std()),
-                          "counts": np.histogram(v, bins=edges)[0]})
-        ents = [ch["entropy"] for ch in chans]
-        out[name] = {"mean_entropy": float(np.mean(ents)), "channels": sorted(chans, key=lambda ch: -ch["entropy"])[:top_k],
-                     "edges": edges}
-    return out
-
-
-def plot_latent_histograms(stats: Mapping[str, dict], title: str = ""):
-    """Figure 3 layout: one row per region, its top-k channels' histograms annotated with E, IQR, SD."""
-    import matplotlib.pyplot as plt
-
-    regions = [r for r in ("rhand", "lhand", "face", "body") if r in stats]
-    k = max(len(stats[r]["channels"]) for r in regions)
-    fig, axes = plt.subplots(len(regions), k, figsize=(2.0 * k, 1.9 * len(regions)), squeeze=False)
-    for i, r in enumerate(regions):
-        edges = stats[r]["edges"]
-        for j in range(k):
-            ax = axes[i][j]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if j >= len(stats[r]["channels"]):
-                ax.axis("off")
-                continue
-            ch = stats[r]["channels"][j]
-            ax.bar(edges[:-1], ch["counts"], width=np.diff(edges), align="edge", color=f"C{i}")
-            ax.set_title(f"c{ch['channel']} E={ch['entropy']:.2f}\nIQR={ch['iqr']:.2f} SD={ch['sd']:.2f}", fontsize=7)
-        axes[i][0].set_ylabel(f"{r}\n(avg E {stats[r]['mean_entropy']:.2f})", fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-#: Columns of :func:`reconstruction_row` (notebook 06's autoencoder table).
-RECON_COLUMNS = ["latent", "body", "lhand", "rhand", "face", "mean-pose baseline (all)", "AE (all)"]
-
-
-@torch.no_grad()
-def reconstruction_row(label: str, model: "Darslp", examples: Sequence[Example], digits: int = 4) -> list:
-    """Autoencoder reconstruction on ``examples`` as a table row (:data:`RECON_COLUMNS`).
-
-    All frames of the examples are stacked to ``(N, 178, 3)`` and passed through ``model.ae``
-    (``decode(encode(x))``). Returns ``[label, body, lhand, rhand, face, mean-pose baseline (all),
-    AE (all)]``: the mean per-joint Euclidean error (keypoint units) per region
-    (``slpkit.body.keypoints.REGIONS``), then over all 178 keypoints for the AE's mean pose
-    (the baseline) and for the reconstruction, each rounded to ``digits``.
-    """
-    from slpkit.body.keypoints import REGIONS
-
-    model._need("ae")
-    frames = torch.cat([torch.as_tensor(e.keypoints) for e in examples]).to(model.ae.mean_pose.device)
-    rec = model.ae.reconstruct(frames)
-    mean = model.ae.mean_pose.expand_as(frames)
-
-    def err(a: torch.Tensor, sl: slice) -> float:  # mean per-joint error over frames and joints of sl
-        return float((a[:, sl] - frames[:, sl]).norm(dim=-1).mean())
-
-    everything = slice(0, 178)
-    return [label] + [round(err(rec, REGIONS[r]), digits) for r in ("body", "lhand", "rhand", "face")] + \
-           [round(err(mean, everything), digits), round(err(rec, everything), digits)]
-
-
-def evaluate_rows(models: Mapping[str, "Darslp"], examples: Sequence[Example], backtranslator: Any = None) -> list[list]:
-    """:func:`result_row` of each ``{label: model}`` evaluated on ``examples`` (:meth:`Darslp.evaluate`:
-    DTW-MJE and, with a back-translator, BLEU-1..4 / chrF / ROUGE-L), in the mapping's order
-    (columns :data:`TABLE_COLUMNS`)."""
-    return [result_row(label, m.evaluate(examples, backtranslator=backtranslator)) for label, m in models.items()]
+    info: dict = {}
+    model = cached("darslp", cache_key(corpus, cfg), run, save=lambda m, p: m.save(p),
+                   load=lambda p: load_darslp(p, dev, expect=cfg), enabled=cache, lock=single_process(cfg), info=info)
+    model.from_cache = bool(info.get("hit"))
+    model.device, model.progress = dev, progress
+    if model.from_cache:
+        model.train_seconds = 0.0
+        model.attach_data(train, val)
+    return model

@@ -12,18 +12,40 @@ Pipeline::
 
 Losses: region-weighted L1 on the encodings (Eq. 4) and L1 on the length ratio (Eq. 5).
 
-Text embeddings are pluggable: by default a learned token embedding over a word vocabulary
-built from the training corpus (:class:`TextVocab`; Chinese is segmented into words with
-``slpkit.data.text.segment``); any module mapping ``(B, L)`` token ids to ``(B, L, E)`` can be
-passed as ``text_embedder``, or precomputed float embeddings ``(B, L, E)`` (e.g. BERT's 768-dim
-outputs, as in the paper) can be given directly to :meth:`NonAutoregressiveTransformer.forward`.
+**How the predicted length selects frames** (:attr:`NATConfig.length_mode`):
+
+- ``"crop"`` (default, the paper's way): "the predicted length ratio dynamically determines the
+  actual sequence length by selecting the corresponding number of frames from the decoder's
+  output" (Sec. 3.2). The decoder always produces ``T_max`` frames with unmasked self-attention and
+  the first ``T_hat`` are kept, so the length never changes the frames themselves. slpkit trains
+  this mode the same way (``T_max`` frames decoded, the loss on the first ``T`` ground-truth frames).
+- ``"mask"`` (slpkit's earlier behaviour): the decoder produces ``max(T)`` frames with its
+  self-attention masked to each sequence's length (ground truth in training, ``T_hat`` at
+  inference), so where a sequence is predicted to end changes every frame before it.
+
+The authors' public code (``DARSLPGenerator`` in ``src/models/darslp_generator.py`` and
+``src/prediction/predict_phoenix.py``, github.com/sumeyyemeryem/DARSLP) mixes the two: it trains
+with the mask and decodes with the crop. That combination is ``length_mode="mask"`` in the config
+and ``length_mode="crop"`` passed to :meth:`NonAutoregressiveTransformer.forward` (or
+``Darslp.generate``). Measured on the SynthSign smoke DEV split (seed 0, phase 1 only, 4 epochs,
+2 decoder layers; mean pose 0.081): DTW-MJE 0.0415 mask/mask, 0.0465 crop/crop, 0.0520 for the
+authors' mask-trained, crop-decoded combination; slpkit therefore trains each mode the way it decodes.
+
+With ground-truth lengths passed in (``lengths=``, e.g. the "known length" evaluation) they take
+the place of ``T_hat`` in either mode.
+
+Text embeddings are pluggable: by default a learned token embedding over slpkit's word
+vocabulary (:class:`slpkit.data.vocab.TextVocab`, lower-cased words after a language token,
+Chinese segmented into words with jieba); any module mapping ``(B, L)`` token ids to
+``(B, L, E)`` can be passed as ``text_embedder``, or precomputed float embeddings
+``(B, L, E)`` (e.g. BERT's 768-dim outputs, as in the paper) can be given directly to
+:meth:`NonAutoregressiveTransformer.forward`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
-from typing import Callable, Mapping, Sequence
+from typing import Mapping
 
 import torch
 from torch import nn
@@ -33,8 +55,7 @@ from slpkit.positional import sinusoidal_encoding
 
 __all__ = [
     "NATConfig",
-    "TextVocab",
-    "segment_tokenizer",
+    "LENGTH_MODES",
     "LearnedTextEmbedding",
     "NonAutoregressiveTransformer",
     "sinusoidal_encoding",
@@ -45,12 +66,18 @@ __all__ = [
     "lengths_mask",
 ]
 
-PAD, UNK = "<pad>", "<unk>"
+LENGTH_MODES = ("crop", "mask")
 
 
 @dataclasses.dataclass
 class NATConfig(Preset):
-    """Transformer hyper-parameters (paper values in :meth:`full`)."""
+    """Transformer hyper-parameters (paper values in :meth:`full`, DARSLP Sec. 3.2).
+
+    ``length_mode``: how the predicted length selects frames at inference, ``"crop"`` (the paper's)
+    or ``"mask"`` (see the module docstring). ``max_len`` = ``T_max`` in frames (the length ratio
+    is relative to it; 0 lets :class:`~slpkit.generators.darslp.module.Darslp` set it from the
+    training data).
+    """
 
     text_dim: int = 768  # dimension of the text embeddings fed to the input projection
     d_model: int = 512
@@ -62,6 +89,22 @@ class NATConfig(Preset):
     dropout: float = 0.1
     max_len: int = 200  # T_max in frames (the length ratio is relative to it)
     max_text_len: int = 128
+    length_mode: str = "crop"
+
+    def __post_init__(self) -> None:
+        if self.length_mode not in LENGTH_MODES:
+            raise ValueError(f"NATConfig.length_mode={self.length_mode!r}: use 'crop' (decode T_max frames, keep the "
+                             "first T_hat: the paper's) or 'mask' (mask the decoder to T_hat frames)")
+        for f in ("text_dim", "d_model", "enc_layers", "enc_heads", "dec_layers", "dec_heads", "ffn", "max_text_len"):
+            if int(getattr(self, f)) < 1:
+                raise ValueError(f"NATConfig.{f}={getattr(self, f)!r}: use a positive integer")
+        if self.d_model % self.enc_heads or self.d_model % self.dec_heads:
+            raise ValueError(f"NATConfig.d_model={self.d_model} must be divisible by enc_heads={self.enc_heads} "
+                             f"and dec_heads={self.dec_heads}")
+        if int(self.max_len) < 0:
+            raise ValueError(f"NATConfig.max_len={self.max_len}: use a positive T_max, or 0 to set it from the data")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"NATConfig.dropout={self.dropout}: use a probability in [0, 1)")
 
     @classmethod
     def smoke(cls) -> "NATConfig":
@@ -70,66 +113,6 @@ class NATConfig(Preset):
     @classmethod
     def full(cls) -> "NATConfig":
         return cls()
-
-
-def segment_tokenizer(text: str, language: str) -> list[str]:
-    """Default word tokenizer: ``slpkit.data.text.segment`` (Chinese word segmentation), lower-cased."""
-    from slpkit.data.text import segment
-
-    return [w.lower() for w in segment(text, language) if w.strip()]
-
-
-class TextVocab:
-    """Word vocabulary from training sentences; every sentence starts with a language tag ``<asl>``/``<csl>``/``<dgs>``."""
-
-    def __init__(self, tokens: Sequence[str], tokenizer: Callable[[str, str], list[str]] | None = None):
-        self.itos = list(tokens)
-        self.stoi = {t: i for i, t in enumerate(self.itos)}
-        if self.itos[:2] != [PAD, UNK]:
-            raise ValueError("a TextVocab must start with '<pad>', '<unk>'")
-        self.tokenizer = tokenizer or segment_tokenizer
-
-    @classmethod
-    def build(
-        cls,
-        texts: Sequence[str],
-        languages: Sequence[str],
-        tokenizer: Callable[[str, str], list[str]] | None = None,
-        min_count: int = 1,
-    ) -> "TextVocab":
-        if len(texts) != len(languages):
-            raise ValueError(f"{len(texts)} texts but {len(languages)} languages")
-        if not texts:
-            raise ValueError("cannot build a vocabulary from zero sentences")
-        tok = tokenizer or segment_tokenizer
-        counts: Counter = Counter()
-        for text, lang in zip(texts, languages):
-            counts.update(tok(text, lang))
-        tags = sorted({f"<{lang}>" for lang in languages})
-        words = sorted(w for w, c in counts.items() if c >= min_count)
-        return cls([PAD, UNK] + tags + words, tok)
-
-    def __len__(self) -> int:
-        return len(self.itos)
-
-    def tokens(self, text: str, language: str) -> list[str]:
-        return [f"<{language}>"] + self.tokenizer(text, language)
-
-    def encode(self, texts: Sequence[str], languages: Sequence[str], max_len: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token ids ``(B, L)`` (0 = pad) and mask ``(B, L)`` (True = real token)."""
-        if isinstance(texts, str):
-            raise ValueError("pass a list of texts (and a list of languages), not a single string")
-        if len(texts) != len(languages):
-            raise ValueError(f"{len(texts)} texts but {len(languages)} languages")
-        unk = self.stoi[UNK]
-        seqs = [[self.stoi.get(t, unk) for t in self.tokens(x, lang)] for x, lang in zip(texts, languages)]
-        if max_len:
-            seqs = [s[:max_len] for s in seqs]
-        L = max(len(s) for s in seqs)
-        ids = torch.zeros(len(seqs), L, dtype=torch.long)
-        for i, s in enumerate(seqs):
-            ids[i, : len(s)] = torch.tensor(s, dtype=torch.long)
-        return ids, ids != 0
 
 
 class LearnedTextEmbedding(nn.Module):
@@ -231,13 +214,20 @@ class NonAutoregressiveTransformer(nn.Module):
         text_mask: torch.Tensor | None = None,
         lengths: torch.Tensor | None = None,
         T: int | None = None,
+        length_mode: str | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Predict latents for ``T`` frames (default ``max(lengths)`` or ``max_len``).
+        """Predict latents and the length ratio.
 
-        ``lengths`` (B,): frames per sequence used to mask the decoder's self-attention (ground-truth
-        lengths in training; ``None`` = the model's own predicted lengths, as at inference).
-        Returns ``{"latents" (B,T,C), "ratio" (B,), "lengths" (B,), "mask" (B,T)}``.
+        ``lengths`` (B,): frames to keep per sequence (ground truth in training; ``None`` = the
+        model's own prediction ``T_hat``, as at inference). ``length_mode`` (default
+        ``cfg.length_mode``; see the module docstring): ``"crop"`` decodes ``T`` frames (default
+        ``T_max``) with unmasked self-attention, ``"mask"`` decodes ``T`` frames (default
+        ``max(lengths)``) with self-attention masked to ``lengths``. Returns ``{"latents" (B,T,C),
+        "ratio" (B,), "lengths" (B,), "mask" (B,T)}`` where ``mask`` marks the frames kept.
         """
+        mode = self.cfg.length_mode if length_mode is None else length_mode
+        if mode not in LENGTH_MODES:
+            raise ValueError(f"length_mode={mode!r}: use one of {LENGTH_MODES}")
         mem, text_mask = self.encode_text(text, text_mask)
         ratio = self.predict_ratio(mem, text_mask)
         if lengths is None:
@@ -245,33 +235,54 @@ class NonAutoregressiveTransformer(nn.Module):
         lengths = lengths.to(mem.device).long()
         if int(lengths.max()) > self.cfg.max_len or int(lengths.min()) < 1:
             raise ValueError(f"lengths must lie in [1, max_len={self.cfg.max_len}], got {lengths.tolist()}")
-        T = int(T or lengths.max())
+        T = int(T or (self.cfg.max_len if mode == "crop" else lengths.max()))
+        if T > self.cfg.max_len or T < int(lengths.max()):
+            raise ValueError(f"T={T} frames: use max(lengths)={int(lengths.max())} <= T <= max_len={self.cfg.max_len}")
         mask = lengths_mask(lengths, T)
         q = self.query_proj(self.reference_latent)[None, None, :] + self.time_queries[:T][None]
         q = q.expand(mem.shape[0], -1, -1)
-        h = self.decoder(q, mem, tgt_key_padding_mask=~mask, memory_key_padding_mask=~text_mask)
+        pad = ~mask if mode == "mask" else None
+        h = self.decoder(q, mem, tgt_key_padding_mask=pad, memory_key_padding_mask=~text_mask)
         return {"latents": self.head(h), "ratio": ratio, "lengths": lengths, "mask": mask}
 
 
+def _region_frame_weights(m: torch.Tensor, region_mask: Mapping[str, torch.Tensor] | None, name: str) -> torch.Tensor:
+    """Frame weights ``(B, T)`` of one region: valid frames where the region has an observed point."""
+    if region_mask is None or name not in region_mask:
+        return m
+    r = torch.as_tensor(region_mask[name], device=m.device)
+    if tuple(r.shape) != tuple(m.shape):
+        raise ValueError(f"region_mask[{name!r}] has shape {tuple(r.shape)}, expected the frame mask's {tuple(m.shape)}")
+    return m * r.to(m.dtype)
+
+
 def encoding_l1_terms(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, latent_slices: Mapping[str, slice]
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, latent_slices: Mapping[str, slice],
+    region_mask: Mapping[str, torch.Tensor] | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Unweighted Eq. 4 terms per region: ``1/T sum_t ||z_hat_t^R - z_t^R||_1`` per sequence, mean over the batch."""
+    """Unweighted Eq. 4 terms per region: ``1/T sum_t ||z_hat_t^R - z_t^R||_1`` per sequence, mean over the batch.
+
+    ``region_mask``: ``{region: (B, T) bool}``, True where the region has at least one observed
+    keypoint (real poses with missing points; ``slpkit.body.keypoints`` mask contract). A region's
+    term then averages over the frames where it was observed (``1/T_R sum_{t observed}``), so a
+    missing hand contributes no loss; with everything observed it is Eq. 4 exactly.
+    """
     m = mask.to(pred.dtype)
-    T = m.sum(1).clamp_min(1.0)
     diff = (pred - target).abs()
     out = {}
     for name, sl in latent_slices.items():
-        per_seq = (diff[..., sl].sum(-1) * m).sum(1) / T
+        w = _region_frame_weights(m, region_mask, name)
+        per_seq = (diff[..., sl].sum(-1) * w).sum(1) / w.sum(1).clamp_min(1.0)
         out[name] = per_seq.mean()
     return out
 
 
 def encoding_loss(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, latent_slices: Mapping[str, slice], weights: Mapping[str, float]
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, latent_slices: Mapping[str, slice],
+    weights: Mapping[str, float], region_mask: Mapping[str, torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Eq. 4: ``sum_R w_R * 1/T sum_t ||z_hat - z||_1`` (batch mean)."""
-    terms = encoding_l1_terms(pred, target, mask, latent_slices)
+    """Eq. 4: ``sum_R w_R * 1/T sum_t ||z_hat - z||_1`` (batch mean); ``region_mask`` as :func:`encoding_l1_terms`."""
+    terms = encoding_l1_terms(pred, target, mask, latent_slices, region_mask)
     return sum(float(weights.get(n, 0.0)) * t for n, t in terms.items())
 
 

@@ -125,20 +125,17 @@ def decode_bio(scores: np.ndarray | torch.Tensor, min_len: int = 2, log_probs: b
     T, m = s.shape[0], int(min_len)
     if T == 0:
         return np.zeros(0, np.int8)
-    # states: 0 = O, 1 = B (sign has 1 frame), k = 2..m: I with k frames in the sign (state m: >= m, may end)
-    n = m + 1
-    emit_cls = np.array([OUTSIDE, START] + [INSIDE] * (m - 1))
+    # states: 0 = O, 1 = B (sign has 1 frame), k = 2..n-1: I with k frames in the sign (state n-1: >= n-1 frames)
+    n = max(m, 2) + 1
+    emit_cls = np.array([OUTSIDE, START] + [INSIDE] * (n - 2))
     allowed = np.zeros((n, n), bool)  # allowed[prev, next]
     allowed[0, 0] = allowed[0, 1] = True
-    if m == 1:
-        allowed[1, [0, 1]] = True
-        allowed[1, 2] = True
-        allowed[2, [0, 1, 2]] = True
-    else:
-        allowed[1, 2] = True
-        for k in range(2, n - 1):
-            allowed[k, k + 1] = True
-        allowed[n - 1, [0, 1, n - 1]] = True
+    for k in range(1, n - 1):
+        allowed[k, k + 1] = True
+    allowed[n - 1, n - 1] = True
+    may_end = [1, n - 1] if m == 1 else [n - 1]  # states whose sign is long enough to end
+    for k in may_end:
+        allowed[k, 0] = allowed[k, 1] = True
     neg = -1e18
     trans = np.where(allowed, 0.0, neg)
     score = np.full(n, neg)
@@ -149,20 +146,14 @@ def decode_bio(scores: np.ndarray | torch.Tensor, min_len: int = 2, log_probs: b
         back[t] = cand.argmax(0)
         score = cand.max(0) + s[t, emit_cls]
     final_ok = np.zeros(n, bool)
-    final_ok[0] = True
-    final_ok[n - 1] = True  # a sign may run to the last frame once long enough
-    if m == 1:
-        final_ok[1] = True
+    final_ok[[0] + may_end] = True
     score = np.where(final_ok, score, neg)
     state = int(score.argmax())
     path = np.empty(T, np.int64)
     for t in range(T - 1, -1, -1):
         path[t] = state
         state = int(back[t, state])
-    tags = emit_cls[path].astype(np.int8)
-    if score.max() <= neg / 2:  # no valid path (T < min_len with a forced sign): all outside
-        tags[:] = OUTSIDE
-    return tags
+    return emit_cls[path].astype(np.int8)
 
 
 def span_keyframes(spans: Sequence[Sequence[int]], num_frames: int) -> np.ndarray:

@@ -46,7 +46,7 @@ from slpkit.generators.signspark.features import FEATURE_DIM, HAND_FEATURE_DIM, 
 from slpkit.positional import sinusoidal_encoding
 from slpkit.training import TrainConfig, cached, fit, make_loader, warmup_cosine_scheduler
 
-__all__ = ["FASTConfig", "FAST", "TwoStreamMixer", "ConvStream", "TaggerConfig", "TaggerModule", "Segmenter",
+__all__ = ["FASTConfig", "FAST", "TwoStreamMixer", "ConvStream", "EncoderBlock", "TaggerConfig", "TaggerModule", "Segmenter",
            "train_segmenter", "segmenter_key", "CACHE_VERSION"]
 
 CACHE_VERSION = 1
@@ -96,9 +96,10 @@ class FASTConfig(TaggerConfig):
     d_model: int = 64
     conv_kernel: int = 7
     conv_layers: int = 3
-    n_heads: int = 4
+    n_heads: int = 2
     layers: int = 2
     ff_dim: int = 128
+    separable: bool = False  # depthwise-separable stream convolutions
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -125,12 +126,19 @@ class FASTConfig(TaggerConfig):
 
 
 class ConvStream(nn.Module):
-    """One hand's stream: ``(B, T, 114) -> Linear -> n x residual [Conv1d(k) + GELU] -> (B, T, d)``."""
+    """One hand's stream: ``(B, T, 114) -> Linear -> n x residual [Conv1d(k) + GELU] -> (B, T, d)``;
+    ``separable=True``: each conv is depthwise (k taps per channel) then pointwise (d x d), ~k times cheaper."""
 
-    def __init__(self, in_dim: int, d: int, kernel: int, layers: int):
+    def __init__(self, in_dim: int, d: int, kernel: int, layers: int, separable: bool = False):
         super().__init__()
         self.proj = nn.Linear(in_dim, d)
-        self.convs = nn.ModuleList(nn.Conv1d(d, d, kernel, padding=kernel // 2) for _ in range(layers))
+
+        def conv():
+            if not separable:
+                return nn.Conv1d(d, d, kernel, padding=kernel // 2)
+            return nn.Sequential(nn.Conv1d(d, d, kernel, padding=kernel // 2, groups=d), nn.Conv1d(d, d, 1))
+
+        self.convs = nn.ModuleList(conv() for _ in range(layers))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         m = mask[:, None].to(x.dtype)
@@ -152,6 +160,27 @@ class TwoStreamMixer(nn.Module):
         return 0.5 * (a + b) + self.w2(nn.functional.gelu(self.w1(torch.cat([a, b, a * b], -1))))
 
 
+class EncoderBlock(nn.Module):
+    """Pre-norm transformer encoder block on ``F.scaled_dot_product_attention`` (a boolean key mask keeps the
+    fused kernel; ``None`` when nothing is padded)."""
+
+    def __init__(self, d: int, heads: int, ff: int, dropout: float):
+        super().__init__()
+        self.h, self.p = int(heads), float(dropout)
+        self.n1, self.n2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.o = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.ff = nn.Sequential(nn.Linear(d, ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(ff, d))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, h: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
+        B, T, d = h.shape
+        q, k, v = self.qkv(self.n1(h)).view(B, T, 3, self.h, d // self.h).permute(2, 0, 3, 1, 4)
+        a = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=key_mask,
+                                                       dropout_p=self.p if self.training else 0.0)
+        h = h + self.drop(self.o(a.transpose(1, 2).reshape(B, T, d)))
+        return h + self.drop(self.ff(self.n2(h)))
+
+
 class FAST(nn.Module):
     """FAST (SignSparK Fig. 2a): ``(left, right)`` hand features ``(B, T, 114)`` each + mask -> logits ``(B, T, 3)``.
 
@@ -164,14 +193,10 @@ class FAST(nn.Module):
     def __init__(self, cfg: FASTConfig):
         super().__init__()
         d = cfg.d_model
-        self.left = ConvStream(HAND_FEATURE_DIM, d, cfg.conv_kernel, cfg.conv_layers)
-        self.right = ConvStream(HAND_FEATURE_DIM, d, cfg.conv_kernel, cfg.conv_layers)
+        self.left = ConvStream(HAND_FEATURE_DIM, d, cfg.conv_kernel, cfg.conv_layers, cfg.separable)
+        self.right = ConvStream(HAND_FEATURE_DIM, d, cfg.conv_kernel, cfg.conv_layers, cfg.separable)
         self.mixer = TwoStreamMixer(d)
-        self.encoder = None
-        if cfg.layers > 0:
-            layer = nn.TransformerEncoderLayer(d, cfg.n_heads, cfg.ff_dim, cfg.dropout, batch_first=True,
-                                               norm_first=True, activation="gelu")
-            self.encoder = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
+        self.blocks = nn.ModuleList(EncoderBlock(d, cfg.n_heads, cfg.ff_dim, cfg.dropout) for _ in range(cfg.layers))
         self.register_buffer("pos", sinusoidal_encoding(4096, d), persistent=False)
         self.norm = nn.LayerNorm(d)
         self.head = nn.Linear(d, 3)
@@ -183,8 +208,9 @@ class FAST(nn.Module):
         if T > self.pos.shape[0]:
             raise ValueError(f"a sequence of {T} frames exceeds FAST's 4096-frame positional table: split it")
         h = h + self.pos[:T][None]
-        if self.encoder is not None:
-            h = self.encoder(h, src_key_padding_mask=~m)
+        key_mask = None if bool(m.all()) else m[:, None, None, :]
+        for blk in self.blocks:
+            h = blk(h, key_mask)
         return self.head(self.norm(h))
 
 

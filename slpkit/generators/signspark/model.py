@@ -1,19 +1,30 @@
 """SignSparK's velocity network, its text encoder and the length predictor (SignSparK Fig. 3, "CFM synthesis").
 
 The paper gives the framework, not the network; slpkit's network is a small transformer in the style of
-flow-matching / diffusion motion models (MDM, Tevet et al. 2023):
+flow-matching / diffusion motion models (MDM, Tevet et al. 2023), shapes for B sequences of T frames, D = 296:
 
-    per frame   [x_t (D) | keyframe values (D, 0 off keyframes) | keyframe mask (1)]   D = 296
-            ->  Linear(2D + 1, d) -> residual Conv1d(d, d, k) + GELU   (spreads keyframes to their neighbours)
-            ->  + sinusoidal frame position + MLP(sinusoidal(1000 t))   (time embedding, added to every frame)
-            ->  L x [self-attention over frames, cross-attention to the text memory, FFN]   (pre-norm)
-            ->  LayerNorm -> Linear(d, D), zero-initialised            = v (B, T, D)
+    keyframe channel  k = [track (D) | keyframe mask (1) | log(1 + frames to the nearest keyframe) / 3 (1)]
+                      track = keyframe values interpolated linearly between keyframes, held outside
+                      (``keyframe_input='sparse'``: the values on the keyframes only, zeros elsewhere)
+    per frame     h = Linear(x_t) + Linear(k)            -> + GELU(Conv1d(h, kernel 5))   (B, T, d)
+                  h = h + sinusoidal frame position + MLP(sinusoidal(1000 t))      (time embedding)
+                  L x [self-attention over frames, cross-attention to the text memory, FFN]   (pre-norm)
+                  v = Linear(LayerNorm(h)), zero-initialised                                  (B, T, D)
+    skip          v += g * (track - x_t),  g = g0(t) * exp(MLP(time embedding, distance))  (MLP zero-initialised)
+                  g0 = 1 / (1 - 0.9 t) between the first and the last keyframe, 1 outside
 
     text tokens (B, L) -> Embedding(V, d) + positions -> TransformerEncoder  = memory (B, L, d)
 
+The skip makes the untrained field flow from the noise towards the keyframe interpolation (with g0 = 1 / (1 - t)
+it would land on it exactly), so the network learns corrections to it: the motion between keyframes, and the
+rest pose and transitions before the first and after the last keyframe, where the interpolation only holds the
+end keyframes. Without it, a smoke-sized model did not beat SLERP within a CPU budget of minutes (slpkit's
+choice; SignSparK's network is not public). Rows without keyframes (GF-T2P) get no skip.
+
 Conditioning can be dropped per sequence (classifier-free guidance): no text = the memory is one learned
-null vector; no keyframes = mask and values channels are zero. :class:`LengthPredictor` (text-only use,
-GF-T2P) regresses ``log T`` from a bag of word embeddings and the token count.
+null vector; no keyframes = the keyframe channel is zero (distance = T) and the skip is off.
+:class:`LengthPredictor` (text-only use, GF-T2P) regresses ``log T`` from a bag of word embeddings and the
+token count.
 
     >>> net = FlowNet(FlowNetConfig(d_model=32, n_heads=4, layers=1, ff_dim=64), vocab_size=10)
     >>> ids, tm = torch.tensor([[2, 5, 6]]), torch.ones(1, 3, dtype=torch.bool)

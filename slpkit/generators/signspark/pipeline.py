@@ -48,7 +48,7 @@ from slpkit.training import TrainConfig, cached, fit, make_loader, warmup_cosine
 __all__ = ["CFMConfig", "CFMModule", "train_cfm", "cfm_key", "CACHE_VERSION", "kf2p", "gf_t2p", "sr_t2p", "to_v133",
            "check_request", "dtw_jpe_scores"]
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 # ------------------------------------------------------------------------------------------------ config
@@ -169,11 +169,10 @@ def _pad(seqs: Sequence[torch.Tensor], T: int | None = None) -> tuple[torch.Tens
 class CFMModule(pl.LightningModule):
     """SignSparK's CFM (training step, sampling for GF-T2P / SR-T2P / KF2P); frames in raw rot6D features."""
 
-    def __init__(self, cfg: CFMConfig | dict, vocab_tokens: Sequence[str], mean: Sequence[float], std: Sequence[float]):
+    def __init__(self, cfg: CFMConfig | dict, vocab: dict, mean: Sequence[float], std: Sequence[float]):
         super().__init__()
         self.cfg = cfg if isinstance(cfg, CFMConfig) else CFMConfig(**cfg)
-        self.vocab = textvocab.vocab_from_tokens(vocab_tokens)
-        self.vocab_tokens = list(vocab_tokens)
+        self.vocab = textvocab.vocab_from_state(vocab)  # ``vocab``: textvocab.vocab_state(...) of the train texts
         self.net = FlowNet(self.cfg.net_config(), len(self.vocab))
         self.length = LengthPredictor(len(self.vocab))
         self.register_buffer("mean", torch.as_tensor(np.asarray(mean, np.float32)))
@@ -259,7 +258,8 @@ class CFMModule(pl.LightningModule):
 
         ``keyframes[i]`` / ``keyframe_values[i]``: sorted frame indices and their ``(K, 296)`` frames (``None`` =
         text only). ``lengths`` default: the length predictor. ``use_text=False`` conditions on keyframes only.
-        Solver, steps and guidance scale default to the config's. The noise comes from ``seed``.
+        Solver, steps and guidance scale default to the config's. Requests are batched by length (``batch_size`` at a
+        time); the noise comes from ``seed`` (and the batch composition).
         """
         c = self.cfg
         solver = c.solver if solver is None else solver
@@ -284,12 +284,14 @@ class CFMModule(pl.LightningModule):
                               c.max_frames, index=i) for i in range(n)]
         was = self.training
         self.eval()
-        out: list[np.ndarray] = []
+        out: list[np.ndarray | None] = [None] * n
         gen = torch.Generator().manual_seed(int(seed))
+        order = sorted(range(n), key=lambda i: reqs[i]["length"])  # similar lengths share a batch: less padding
         try:
             for b0 in range(0, n, int(batch_size)):
-                chunk = reqs[b0: b0 + int(batch_size)]
-                out += self._sample_batch(chunk, solver, steps, scale, gen, use_text)
+                idx = order[b0: b0 + int(batch_size)]
+                for i, y in zip(idx, self._sample_batch([reqs[i] for i in idx], solver, steps, scale, gen, use_text)):
+                    out[i] = y
         finally:
             self.train(was)
         return out
@@ -343,7 +345,7 @@ class CFMModule(pl.LightningModule):
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"cfg": dataclasses.asdict(self.cfg), "vocab": self.vocab_tokens, "mean": self.mean.cpu().numpy(),
+        torch.save({"cfg": dataclasses.asdict(self.cfg), "vocab": textvocab.vocab_state(self.vocab), "mean": self.mean.cpu().numpy(),
                     "std": self.std.cpu().numpy(), "state_dict": {k: v.cpu() for k, v in self.state_dict().items()},
                     "history": self.history, "train_seconds": float(getattr(self, "train_seconds", 0.0)),
                     "version": CACHE_VERSION}, path)
@@ -419,7 +421,7 @@ def train_cfm(corpus: Any, cfg: CFMConfig | None = None, device: str = "auto", p
         seed_everything(cfg.seed)
         feats = feats_of(train)
         allf = np.concatenate(feats).astype(np.float64)
-        module = CFMModule(cfg, textvocab.vocab_tokens(textvocab.build_vocab([s.text for s in train],
+        module = CFMModule(cfg, textvocab.vocab_state(textvocab.build_vocab([s.text for s in train],
                                                                               [s.language for s in train])),
                            allf.mean(0), allf.std(0))
         module.length.log_mean.fill_(float(np.mean([np.log(len(f)) for f in feats])))

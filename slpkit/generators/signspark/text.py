@@ -1,10 +1,10 @@
 """The text side of SignSparK's flow model: one place that chooses the word vocabulary.
 
-slpkit is unifying its text vocabularies; until then SignSparK uses DARSLP's word-level
-:class:`slpkit.generators.darslp.nat.TextVocab` (``<pad>``, ``<unk>``, a language tag ``<asl>`` /
-``<csl>`` / ``<dgs>`` in front of every sentence, words lower-cased, Chinese segmented into
-words). Everything else in :mod:`slpkit.generators.signspark` goes through the three functions
-below, so swapping the vocabulary is a change to this file only.
+SignSparK uses slpkit's shared word-level :class:`slpkit.data.vocab.TextVocab` (the back-translator's):
+``<pad> <unk> <s> </s>``, the language tokens ``en_ASL`` / ``zh_CSL`` / ``de_DGS``, then the training words
+(lower-cased here; Chinese one token per character). Every sentence is encoded with its language token in
+front. Everything else in :mod:`slpkit.generators.signspark` goes through the four functions below, so
+swapping the vocabulary is a change to this file only.
 
     >>> v = build_vocab(["The dog runs."], ["asl"])
     >>> ids, mask = encode(v, ["the dog"], ["asl"])
@@ -14,31 +14,31 @@ below, so swapping the vocabulary is a change to this file only.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 
-from slpkit.generators.darslp.nat import TextVocab
+from slpkit.data.vocab import TextVocab
 
-__all__ = ["TextVocab", "build_vocab", "encode", "vocab_tokens", "vocab_from_tokens"]
+__all__ = ["TextVocab", "build_vocab", "encode", "vocab_state", "vocab_from_state"]
 
 
 def build_vocab(texts: Sequence[str], languages: Sequence[str]) -> TextVocab:
     """Word vocabulary of the training sentences (``ValueError`` on zero sentences)."""
-    return TextVocab.build(list(texts), list(languages))
+    return TextVocab.build(list(texts), list(languages), lowercase=True, zh="char")
 
 
 def encode(vocab: TextVocab, texts: Sequence[str], languages: Sequence[str], max_len: int | None = None
            ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token ids ``(B, L)`` (0 = pad) and mask ``(B, L)`` (True = real token)."""
-    return vocab.encode(list(texts), list(languages), max_len=max_len)
+    """Token ids ``(B, L)`` (0 = pad, language token first) and mask ``(B, L)`` (True = real token)."""
+    return vocab.batch(list(texts), list(languages), lang=True, max_len=max_len)
 
 
-def vocab_tokens(vocab: TextVocab) -> list[str]:
-    """What to save: the token list (index order)."""
-    return list(vocab.itos)
+def vocab_state(vocab: TextVocab) -> dict[str, Any]:
+    """What to save (plain Python values)."""
+    return vocab.to_dict()
 
 
-def vocab_from_tokens(tokens: Sequence[str]) -> TextVocab:
-    """Inverse of :func:`vocab_tokens`."""
-    return TextVocab(list(tokens))
+def vocab_from_state(state: Mapping[str, Any]) -> TextVocab:
+    """Inverse of :func:`vocab_state`."""
+    return TextVocab.from_dict(state)

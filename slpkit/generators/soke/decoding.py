@@ -1,4 +1,11 @@
-"""Greedy decoding loops of SOKE, written out (no ``generate()``): sequential, parallel, multi-head.
+"""Greedy decoding loops of SOKE and M3T, written out (no ``generate()``): sequential, parallel, multi-head.
+
+The loops are generic over the model's parts (streams, ``n = len(model.parts)``): SOKE's three (body, left hand,
+right hand; SOKE Eq. 2-4) and M3T's four (+ face; M3T Sec. 3.3, Eq. 8: multi-head, "generation terminates when
+any modality emits the <EOS> token", greedy). The model decides what starts the decoder
+(:meth:`SokeGenerator.start_embedding`: SOKE's language token or M3T's fused modality-language prompts) and where
+the per-part logits come from (:meth:`SokeGenerator.head_weights`: slices of the tied LM head, or M3T's separate
+linear heads).
 
 All three loops are batched and, by default, use the decoder's KV cache (``past_key_values``, an
 ``EncoderDecoderCache``): each step feeds only the newest position; the cross-attention keys / values of the
@@ -13,7 +20,7 @@ Stopping (``stop``):
 - ``'never'``: every EOS is masked out and exactly ``max_steps`` steps are decoded (latency benchmarks).
 
 ``max_steps`` counts motion *time steps* K (one token per part), 100 by default: sequential decoding therefore
-runs up to ``3 * max_steps`` decoder calls, parallel and multi-head ``max_steps`` calls (parallel on 3B rows).
+runs up to ``n * max_steps`` decoder calls, parallel and multi-head ``max_steps`` calls (parallel on nB rows).
 
 Output: ``{part: [LongTensor (K_b,) per sample]}`` of part-local codebook indices (what
 ``PartwiseTokenizer.decode`` takes) or, with ``as_codes=False``, vocabulary ids.
@@ -76,9 +83,10 @@ def _lang_tensor(model: SokeGenerator, languages, device) -> torch.Tensor:
 
 
 def _motion_head(model: SokeGenerator):
-    """LM-head rows and bias of the motion ids only: ``(W (Vm, D), b (Vm,), m0)``."""
+    """Output rows and bias of the motion ids only: ``(W (Vm, D), b (Vm,), m0)`` (every part's head, in id order)."""
     m0, m1 = model.vocab.motion_range
-    return model.mbart.lm_head.weight[m0:m1], model.mbart.final_logits_bias[0, m0:m1], m0
+    W, b = model.head_weights(m0, m1)
+    return W, b, m0
 
 
 def _part_bias(model: SokeGenerator, stop: str, device, dtype) -> torch.Tensor:
@@ -94,7 +102,7 @@ def _part_bias(model: SokeGenerator, stop: str, device, dtype) -> torch.Tensor:
 
 class _Embedder:
     """Decoder-input embeddings for the loops: ``model.embed`` for a token, ``model.fuse`` for a fused multi-head
-    step (one implementation, shared with training)."""
+    step, ``model.start_embedding`` for the first position (one implementation each, shared with training)."""
 
     def __init__(self, model: SokeGenerator, device):
         self.model = model
@@ -103,8 +111,12 @@ class _Embedder:
         return self.model.embed(ids)
 
     def fused(self, step: torch.Tensor) -> torch.Tensor:
-        """``(B, n_parts)`` ids -> ``(B, D)`` fused embedding (SOKE Eq. 4)."""
+        """``(B, n_parts)`` ids -> ``(B, D)`` fused embedding (SOKE Eq. 4; M3T's equal-weight average)."""
         return self.model.fuse(step)
+
+    def start(self, lang: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` target-language ids -> ``(B, 1, D)`` first decoder input."""
+        return self.model.start_embedding(lang)
 
 
 def _encoder(model: SokeGenerator, input_ids, attention_mask):
@@ -160,8 +172,9 @@ def _check_args(model, stop, max_steps):
 def decode_multihead(model: SokeGenerator, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, languages,
                      max_steps: int = MAX_STEPS, stop: str = "any", use_cache: bool = True,
                      as_codes: bool = True) -> dict[str, list[torch.Tensor]]:
-    """Multi-head decoding (SOKE Eq. 4): one stream; each step feeds the fused embedding of the previous
-    step's (body, lhand, rhand) tokens and reads all parts from the same hidden state."""
+    """Multi-head decoding (SOKE Eq. 4, M3T Eq. 8): one stream; each step feeds the fused embedding of the previous
+    step's tokens (body, lhand, rhand[, face]) and reads every part from the same hidden state, each through its
+    own head (one matmul over all motion rows, then a per-part argmax)."""
     _check_args(model, stop, max_steps)
     enc, enc_mask = _encoder(model, input_ids, attention_mask)
     B, n, dev = enc.shape[0], len(model.parts), enc.device
@@ -169,7 +182,7 @@ def decode_multihead(model: SokeGenerator, input_ids: torch.Tensor, attention_ma
     bias = _part_bias(model, stop, dev, W.dtype)                                   # (n, Vm)
     eos = torch.tensor([model.vocab.part_eos[p] for p in model.parts], device=dev)  # (n,)
     emb = _Embedder(model, dev)
-    stepper = _Stepper(model, enc, enc_mask, emb.token(_lang_tensor(model, languages, dev)[:, None]), use_cache)
+    stepper = _Stepper(model, enc, enc_mask, emb.start(_lang_tensor(model, languages, dev)), use_cache)
     finished = torch.zeros(B, dtype=torch.bool, device=dev)
     lengths = torch.full((B,), max_steps, dtype=torch.long, device=dev)
     toks = []
@@ -191,8 +204,8 @@ def decode_multihead(model: SokeGenerator, input_ids: torch.Tensor, attention_ma
 def decode_parallel(model: SokeGenerator, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, languages,
                     max_steps: int = MAX_STEPS, stop: str = "any", use_cache: bool = True,
                     as_codes: bool = True) -> dict[str, list[torch.Tensor]]:
-    """Parallel decoding (SOKE Eq. 3): three streams with shared weights, batched as ``3B`` rows
-    (sample-major: row ``3b + i`` is part ``i`` of sample ``b``), each started by its part-language token
+    """Parallel decoding (SOKE Eq. 3): n streams with shared weights, batched as ``nB`` rows
+    (sample-major: row ``nb + i`` is part ``i`` of sample ``b``), each started by its part-language token
     (e.g. ``<body_en_ASL>``); the encoder runs once on ``B`` rows."""
     _check_args(model, stop, max_steps)
     enc, enc_mask = _encoder(model, input_ids, attention_mask)
@@ -228,9 +241,9 @@ def decode_parallel(model: SokeGenerator, input_ids: torch.Tensor, attention_mas
 def decode_sequential(model: SokeGenerator, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, languages,
                       max_steps: int = MAX_STEPS, stop: str = "any", use_cache: bool = True,
                       as_codes: bool = True) -> dict[str, list[torch.Tensor]]:
-    """Sequential decoding (SOKE Eq. 2): one stream ``b1 l1 r1 b2 l2 r2 ...``; position ``j`` is read with the
-    mask of part ``j % 3``, so K time steps cost ``3K`` decoder calls. With ``stop='any'`` an EOS of any part
-    ends the sample and only complete triplets are kept."""
+    """Sequential decoding (SOKE Eq. 2): one stream ``b1 l1 r1 b2 l2 r2 ...`` (``... f1 ...`` with M3T's face);
+    position ``j`` is read with the head of part ``j % n``, so K time steps cost ``nK`` decoder calls. With
+    ``stop='any'`` an EOS of any part ends the sample and only complete steps (one token per part) are kept."""
     _check_args(model, stop, max_steps)
     enc, enc_mask = _encoder(model, input_ids, attention_mask)
     B, n, dev = enc.shape[0], len(model.parts), enc.device
@@ -239,9 +252,9 @@ def decode_sequential(model: SokeGenerator, input_ids: torch.Tensor, attention_m
     for i, p in enumerate(model.parts):
         a, b = model.ranges[p]
         b = b if (stop == "any" or (stop == "body" and i == 0)) else b - 1
-        heads.append((model.mbart.lm_head.weight[a:b], model.mbart.final_logits_bias[0, a:b], a, model.vocab.part_eos[p]))
+        heads.append((*model.head_weights(a, b), a, model.vocab.part_eos[p]))
     emb = _Embedder(model, dev)
-    stepper = _Stepper(model, enc, enc_mask, emb.token(_lang_tensor(model, languages, dev)[:, None]), use_cache)
+    stepper = _Stepper(model, enc, enc_mask, emb.start(_lang_tensor(model, languages, dev)), use_cache)
     finished = torch.zeros(B, dtype=torch.bool, device=dev)
     lengths = torch.full((B,), max_steps, dtype=torch.long, device=dev)
     toks = []

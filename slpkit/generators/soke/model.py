@@ -16,8 +16,24 @@ released code 0.4). "Per-part logits" are the shared logits masked to the part's
 (:meth:`SokeGenerator.part_logits`); the loss is the sum of the three per-part cross-entropies, each
 weighted 1.0 (as in SOKE's public code).
 
-The model is generic over the vocabulary's parts (streams): SOKE's three, or M3T's four (body, hands, face),
-with the fusion weights of :meth:`SokeGenerator.fusion_weights`.
+The model is generic over the vocabulary's parts (streams): SOKE's three, or M3T's four (body, left hand,
+right hand, face; M3T Sec. 3.3, Eq. 7-8), with the fusion weights of :meth:`SokeGenerator.fusion_weights`
+(λ = 1/n gives M3T's equal-weight average). Two switches generalise SOKE's model to M3T's and leave SOKE's
+defaults (and SOKE's generation, token for token) as they were:
+
+- ``start``: what the decoder reads at its first position. ``'lang'`` (SOKE): the target-language token
+  (``en_ASL``). ``'modality'`` (M3T Sec. 3.3: "we prepend modality-specific language prompts, e.g. <ASL_LH>,
+  <DGS_F>"): the fused embedding of the parts' modality-language tokens ``<body_en_ASL>, <lhand_en_ASL>, ...``,
+  i.e. one prompt per stream, averaged like every other step because the decoder takes one input per step.
+  Parallel decoding always starts each stream with its own modality-language token.
+- ``heads``: how per-part logits are produced. ``'shared'`` (SOKE's code): slices of mBART's LM head, which is
+  tied to the input embeddings. ``'separate'`` (M3T App. 0.D.2: "5 modality-specific token prediction heads:
+  text, body, left hand, right hand, and face. Each head is implemented as a linear layer mapping the shared
+  hidden representation to the respective vocabulary indices"): one untied ``nn.Linear`` per motion part
+  (:attr:`SokeGenerator.part_heads`), bias included; the text head stays mBART's tied LM head. A head
+  reads only its own part's ids (codes + EOS) in both modes, so masking the shared logits to a part (SOKE) and a
+  linear layer onto the part's ids (M3T) give the same softmax; what differs is whether those rows are the
+  input embeddings (tied) or free parameters.
 """
 
 from __future__ import annotations
@@ -39,6 +55,10 @@ from slpkit.generators.soke.vocab import SokeVocab
 _CACHE_KW = "cache" if "cache" in inspect.signature(MBartDecoder.forward).parameters else "past_key_values"
 
 STRATEGIES: tuple[str, ...] = ("sequential", "parallel", "multihead")
+#: decoder start (see the module docstring): SOKE's language token or M3T's fused modality-language prompts
+STARTS: tuple[str, ...] = ("lang", "modality")
+#: per-part output heads: SOKE's slices of the tied LM head or M3T's separate linear layers
+HEADS: tuple[str, ...] = ("shared", "separate")
 IGNORE = -100
 
 
@@ -46,6 +66,12 @@ def check_strategy(strategy: str) -> str:
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown decoding strategy {strategy!r}: use one of {STRATEGIES}")
     return strategy
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...], hint: str) -> str:
+    if value not in choices:
+        raise ValueError(f"{name}={value!r}: use one of {choices} ({hint})")
+    return value
 
 
 def tiny_mbart_config(vocab_size: int, d_model: int = 64, layers: int = 2, heads: int = 4, ffn: int = 128,
@@ -75,16 +101,30 @@ class SokeGenerator(nn.Module):
     mbart: an existing ``MBartForConditionalGeneration`` (used by :meth:`from_pretrained`).
     input_dropout: probability of zeroing a teacher-forced motion-token embedding of the decoder input while
         training (:meth:`_drop_inputs`); 0 = off (SOKE).
+    start: ``'lang'`` (SOKE, default) or ``'modality'`` (M3T's fused modality-language prompts); see the module
+        docstring and :meth:`start_embedding`.
+    heads: ``'shared'`` (SOKE, default: slices of the tied LM head) or ``'separate'`` (M3T: one linear layer per
+        motion part, :attr:`part_heads`); see :meth:`head_weights`.
+
+    Example (M3T's four streams)::
+
+        vocab = SokeVocab.train(pairs, {"body": 96, "lhand": 192, "rhand": 192, "face": 512})
+        gen = SokeGenerator(vocab, lam=1 / 4, start="modality", heads="separate")   # equal-weight fusion
     """
 
     def __init__(self, vocab: SokeVocab, config=None, lam: float = 1 / 3, mbart=None, attn_implementation: str = "sdpa",
-                 input_dropout: float = 0.0):
+                 input_dropout: float = 0.0, start: str = "lang", heads: str = "shared"):
         super().__init__()
         if not 0.0 <= float(input_dropout) < 1.0:
             raise ValueError(f"input_dropout must lie in [0, 1), got {input_dropout}")
+        self.start = check_choice("start", start, STARTS, "'lang': SOKE's language token; 'modality': M3T's "
+                                  "modality-language prompts")
+        self.heads = check_choice("heads", heads, HEADS, "'shared': SOKE's masked shared LM head; 'separate': M3T's "
+                                  "linear layer per modality")
         self.input_dropout = float(input_dropout)
         self.vocab = vocab
         self.parts = vocab.parts
+        self._fusion_cache: dict = {}
         self.lam = float(lam)
         if mbart is None:
             if config is None:
@@ -99,6 +139,16 @@ class SokeGenerator(nn.Module):
         self.config = mbart.config
         # Part id ranges as plain ints (used every decoding step).
         self.ranges = {p: vocab.part_range(p) for p in self.parts}
+        # M3T: one linear head per motion part, onto that part's ids (codes + EOS)
+        self.part_heads = nn.ModuleDict()
+        if self.heads == "separate":
+            d = self.config.d_model
+            for p in self.parts:
+                a, b = self.ranges[p]
+                head = nn.Linear(d, b - a)
+                nn.init.normal_(head.weight, std=float(getattr(self.config, "init_std", 0.02)))
+                nn.init.zeros_(head.bias)
+                self.part_heads[p] = head
 
     # ------------------------------------------------------------------ λ
     @property
@@ -110,15 +160,29 @@ class SokeGenerator(nn.Module):
         n = len(self.vocab.parts)
         value = float(value)
         if n > 1 and not (0.0 <= value <= 1.0 / (n - 1)):
-            raise ValueError(f"λ must lie in [0, {1 / (n - 1):.3g}] for {n} parts (SOKE: 1/3, released code 0.4), got {value}")
+            raise ValueError(f"λ must lie in [0, {1 / (n - 1):.3g}] for {n} parts (SOKE: 1/3, released code 0.4; "
+                             f"M3T's equal weights: 1/{n}), got {value}")
         self._lam = value
+        self._fusion_cache = {}
 
     def fusion_weights(self) -> list[float]:
-        """Weights of the part embeddings in the fused input: ``[1-2λ, λ, λ]`` for SOKE's three parts."""
+        """Weights of the part embeddings in the fused input: ``[1-2λ, λ, λ]`` for SOKE's three parts,
+        ``[1-3λ, λ, λ, λ]`` for four (λ = 1/4: M3T's equal-weight average, Sec. 3.3)."""
         n = len(self.parts)
         if n == 1:
             return [1.0]
         return [1.0 - (n - 1) * self.lam] + [self.lam] * (n - 1)
+
+    def _fusion_tensor(self, weight: torch.Tensor) -> torch.Tensor:
+        """``fusion_weights() * embed_scale`` as a tensor, built once per dtype / device / inference mode (the
+        decoding loops call :meth:`fuse` every step; an inference-mode tensor cannot enter autograd, hence the key)."""
+        key = (weight.dtype, weight.device, torch.is_inference_mode_enabled())
+        w = self._fusion_cache.get(key)
+        if w is None:
+            scale = float(self.mbart.model.decoder.embed_tokens.embed_scale)
+            w = self._fusion_cache[key] = torch.tensor(self.fusion_weights(), dtype=weight.dtype,
+                                                       device=weight.device) * scale
+        return w
 
     # ------------------------------------------------------------------ building blocks
     @property
@@ -139,16 +203,35 @@ class SokeGenerator(nn.Module):
         if not isinstance(ids, torch.Tensor):
             ids = torch.stack([ids[p] for p in self.parts], -1)
         emb = self.mbart.model.decoder.embed_tokens
-        w = torch.tensor(self.fusion_weights(), dtype=emb.weight.dtype, device=emb.weight.device) * float(emb.embed_scale)
+        w = self._fusion_tensor(emb.weight)
         flat = ids.reshape(-1, ids.shape[-1])
         out = F.embedding_bag(flat, emb.weight, mode="sum", per_sample_weights=w.expand(flat.shape))
         return out.reshape(*ids.shape[:-1], -1)
+
+    def start_ids(self, lang_ids: torch.Tensor) -> torch.Tensor:
+        """Decoder start ids ``(B, 1)`` (``start='lang'``) or ``(B, 1, n_parts)`` modality-language ids
+        (``start='modality'``) for target-language ids ``(B,)``."""
+        if self.start == "lang":
+            return lang_ids[:, None]
+        return torch.stack([self._part_lang_ids(p, lang_ids) for p in self.parts], -1)[:, None]
+
+    def start_embedding(self, lang_ids: torch.Tensor) -> torch.Tensor:
+        """Decoder input of the first position, ``(B, 1, D)``, for target-language ids ``(B,)``: the language token
+        (SOKE) or the fused modality-language prompts ``fuse(<body_lang>, <lhand_lang>, ...)`` (M3T Sec. 3.3).
+        Training and the decoding loops both call it."""
+        ids = self.start_ids(lang_ids)
+        return self.embed(ids) if self.start == "lang" else self.fuse(ids)
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Encoder hidden states ``(B, S, D)`` (``h_en`` in SOKE Eq. 2-4)."""
         if attention_mask is None:
             attention_mask = (input_ids != self.vocab.pad_id).long()
         return self.mbart.model.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    def encode_embeds(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Encoder hidden states ``(B, S, D)`` of input *embeddings* ``(B, S, D)`` (already scaled, e.g. from
+        :meth:`fuse`): M3T's translation objective feeds the fused motion-token embeddings to the encoder (Eq. 9)."""
+        return self.mbart.model.encoder(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
 
     def decode_hidden(self, inputs_embeds: torch.Tensor, encoder_hidden: torch.Tensor,
                       encoder_mask: torch.Tensor | None = None, past_key_values=None, use_cache: bool = False):
@@ -165,14 +248,42 @@ class SokeGenerator(nn.Module):
         return out.last_hidden_state, cache if cache is not None else getattr(out, "past_key_values", None)
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Shared LM head: ``(..., D) -> (..., V)``."""
-        return self.mbart.lm_head(hidden) + self.mbart.final_logits_bias
+        """All heads: ``(..., D) -> (..., V)``. With ``heads='shared'`` mBART's LM head; with ``'separate'`` its
+        text (and prompt) rows, then each part's own head on that part's ids."""
+        out = self.mbart.lm_head(hidden) + self.mbart.final_logits_bias
+        if self.heads == "separate":
+            out = out.clone()
+            for p in self.parts:
+                a, b = self.ranges[p]
+                out[..., a:b] = self.part_heads[p](hidden)
+        return out
+
+    def head_weights(self, start: int, stop: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(W (stop-start, D), b (stop-start,))`` of the output rows for ids ``[start, stop)``: the tied LM head
+        (text ids, and every id with ``heads='shared'``) or, with ``heads='separate'``, the part heads' rows (a range
+        spanning adjacent parts concatenates their heads, in id order). The decoding loops read motion logits
+        through it."""
+        if self.heads == "separate" and start >= self.vocab.motion_range[0]:
+            ws, bs = [], []
+            for p in self.parts:
+                a, b = self.ranges[p]
+                lo, hi = max(a, start), min(b, stop)
+                if lo < hi:
+                    head = self.part_heads[p]
+                    ws.append(head.weight[lo - a:hi - a])
+                    bs.append(head.bias[lo - a:hi - a])
+            if sum(len(w) for w in ws) != stop - start:
+                raise ValueError(f"ids [{start}, {stop}) are not motion ids of this vocabulary {self.vocab}")
+            return (ws[0], bs[0]) if len(ws) == 1 else (torch.cat(ws), torch.cat(bs))
+        if self.heads == "separate" and stop > self.vocab.motion_range[0]:
+            raise ValueError(f"ids [{start}, {stop}) mix text and motion ids: ask for the two ranges separately")
+        return self.mbart.lm_head.weight[start:stop], self.mbart.final_logits_bias[0, start:stop]
 
     def slice_logits(self, hidden: torch.Tensor, start: int, stop: int) -> torch.Tensor:
-        """Shared LM head restricted to ids ``[start, stop)``: the same numbers as ``logits(hidden)[..., start:stop]``
-        at a fraction of the cost (decoding only ever reads the motion ids)."""
-        w = self.mbart.lm_head.weight[start:stop]
-        return F.linear(hidden, w) + self.mbart.final_logits_bias[0, start:stop]
+        """Logits of ids ``[start, stop)`` only: the same numbers as ``logits(hidden)[..., start:stop]`` at a fraction
+        of the cost (decoding reads only the motion ids, translation only the text ids)."""
+        w, b = self.head_weights(start, stop)
+        return F.linear(hidden, w) + b
 
     def part_logits(self, logits: torch.Tensor, part: str) -> torch.Tensor:
         """Shared logits masked to ``part``'s vocabulary (its codes + its EOS), ``-inf`` elsewhere."""
@@ -212,7 +323,7 @@ class SokeGenerator(nn.Module):
         losses: dict[str, torch.Tensor] = {}
         n = len(self.parts)
         if strategy == "multihead":
-            x = torch.cat([self.embed(lang[:, None]), self.fuse({p: ids[p] for p in self.parts})], 1)
+            x = torch.cat([self.start_embedding(lang), self.fuse({p: ids[p] for p in self.parts})], 1)
             h, _ = self.decode_hidden(self._drop_inputs(x), enc, enc_mask)
             for p in self.parts:
                 losses[p] = self._part_ce(h, targets[p], p)
@@ -227,7 +338,7 @@ class SokeGenerator(nn.Module):
                 losses[p] = self._part_ce(h[:, i], targets[p], p)
         else:  # sequential: b1 l1 r1 b2 ... ; position j predicts part j % n
             flat = torch.stack([ids[p] for p in self.parts], 2).reshape(B, K * n)
-            x = self.embed(torch.cat([lang[:, None], flat], 1))  # (B, nK+1)
+            x = torch.cat([self.start_embedding(lang), self.embed(flat)], 1)  # (B, nK+1)
             h, _ = self.decode_hidden(self._drop_inputs(x), enc, enc_mask)
             for i, p in enumerate(self.parts):
                 # part p is predicted at positions i, i+n, ...; the body EOS at position n*K_b
@@ -270,7 +381,8 @@ class SokeGenerator(nn.Module):
 
     # ------------------------------------------------------------------ persistence
     @classmethod
-    def from_pretrained(cls, path: str | Path, vocab: SokeVocab, lam: float = 1 / 3, **kwargs) -> "SokeGenerator":
+    def from_pretrained(cls, path: str | Path, vocab: SokeVocab, lam: float = 1 / 3, start: str = "lang",
+                        heads: str = "shared", **kwargs) -> "SokeGenerator":
         """Load any MBart checkpoint from a local folder (e.g. mBART-large-cc25 downloaded beforehand) and resize
         its embeddings / LM head to the integrated vocabulary. Nothing is fetched from the network.
 
@@ -279,29 +391,38 @@ class SokeGenerator(nn.Module):
         """
         mbart = MBartForConditionalGeneration.from_pretrained(str(path), local_files_only=True, **kwargs)
         mbart.config.pad_token_id = vocab.pad_id
-        return cls(vocab, lam=lam, mbart=mbart)
+        return cls(vocab, lam=lam, mbart=mbart, start=start, heads=heads)
 
     def state(self) -> dict[str, Any]:
         """Everything to rebuild this generator in one picklable dict (word-level vocabularies only):
-        vocabulary, mBART config, λ, input dropout, weights. Inverse: :meth:`from_state`."""
-        return {"vocab": self.vocab.to_dict(), "mbart_config": self.config.to_dict(), "lam": self.lam,
-                "input_dropout": self.input_dropout,
-                "state_dict": {k: v.detach().cpu() for k, v in self.mbart.state_dict().items()}}
+        vocabulary, mBART config, λ, input dropout, start / heads, weights. Inverse: :meth:`from_state`."""
+        out = {"vocab": self.vocab.to_dict(), "mbart_config": self.config.to_dict(), "lam": self.lam,
+               "input_dropout": self.input_dropout, "start": self.start, "heads": self.heads,
+               "state_dict": {k: v.detach().cpu() for k, v in self.mbart.state_dict().items()}}
+        if self.heads == "separate":
+            out["part_heads"] = {k: v.detach().cpu() for k, v in self.part_heads.state_dict().items()}
+        return out
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> "SokeGenerator":
         vocab = SokeVocab.from_dict(state["vocab"])
         config = MBartConfig.from_dict(state["mbart_config"])
-        model = cls(vocab, config, lam=state["lam"], input_dropout=state.get("input_dropout", 0.0))
+        model = cls(vocab, config, lam=state["lam"], input_dropout=state.get("input_dropout", 0.0),
+                    start=state.get("start", "lang"), heads=state.get("heads", "shared"))
         model.mbart.load_state_dict(state["state_dict"])
+        if model.heads == "separate":
+            model.part_heads.load_state_dict(state["part_heads"])
         return model
 
     def save(self, folder: str | Path) -> Path:
-        """Save backbone (``save_pretrained``), vocabulary and λ to ``folder``; reload with :meth:`load`."""
+        """Save backbone (``save_pretrained``), vocabulary, λ, start / heads (and separate heads' weights) to
+        ``folder``; reload with :meth:`load`."""
         folder = Path(folder)
         self.mbart.save_pretrained(str(folder / "mbart"))
         self.vocab.save(folder / "vocab")
-        (folder / "soke.json").write_text(json.dumps({"lam": self.lam}))
+        (folder / "soke.json").write_text(json.dumps({"lam": self.lam, "start": self.start, "heads": self.heads}))
+        if self.heads == "separate":
+            torch.save({k: v.detach().cpu() for k, v in self.part_heads.state_dict().items()}, folder / "part_heads.pt")
         return folder
 
     @classmethod
@@ -315,7 +436,11 @@ class SokeGenerator(nn.Module):
         try:
             vocab = SokeVocab.load(folder / "vocab")
             meta = json.loads((folder / "soke.json").read_text())
-            return cls.from_pretrained(folder / "mbart", vocab, lam=meta["lam"])
+            model = cls.from_pretrained(folder / "mbart", vocab, lam=meta["lam"], start=meta.get("start", "lang"),
+                                        heads=meta.get("heads", "shared"))
+            if model.heads == "separate":
+                model.part_heads.load_state_dict(torch.load(folder / "part_heads.pt", map_location="cpu"))
+            return model
         except (OSError, ValueError, KeyError, RuntimeError) as err:
             raise ValueError(f"cannot read the SOKE generator in {folder} ({type(err).__name__}: {err}); "
                              "save it again or delete it") from err

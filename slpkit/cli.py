@@ -18,6 +18,7 @@ import argparse
 import sys
 
 from slpkit.notebook.claims import claims_table, missing_notebooks, run_folders
+from slpkit.notebook.html import build_html
 from slpkit.notebook.report import build_report, table_markdown
 from slpkit.notebook.runner import NotebookFailures, discover_notebooks, run_notebooks, run_seeds
 
@@ -34,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--device", default="auto", help="auto | cpu | cuda")
     r.add_argument("--jobs", type=int, default=1, help="notebooks executed at the same time")
     r.add_argument("--dry-run", action="store_true", help="full presets, 2 optimiser steps per model (with --mode full)")
-    rep = sub.add_parser("report", help="rebuild REPORT.md from the results.json files of a run folder")
+    rep = sub.add_parser("report", help="rebuild REPORT.md and REPORT.html from the results.json files of a run folder")
     rep.add_argument("run_dir")
     cl = sub.add_parser("claims", help="one table of every paper ordering across runs / seeds (CLAIMS.md)")
     cl.add_argument("run_dirs", nargs="+")
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"executed notebooks and REPORT.md are in {run_dir}")
         elif args.cmd == "report":
             print(build_report(args.run_dir))
+            print(build_html(args.run_dir))
         elif args.cmd == "claims":
             runs = run_folders(args.run_dirs)
             expected = [p.stem for p in discover_notebooks()]

@@ -131,3 +131,89 @@ def test_notebooks_are_numbered_clean_and_parameterised():
         assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), f"{nb.name} has outputs"
         # notebooks import the library; they never define library code
         assert not any(re.search(r"^(def|class) ", "".join(c["source"]), re.M) for c in code), f"{nb.name} defines code"
+
+
+def _orderings_run(root, seed, diff, notebook="04_x"):
+    o = {"claim": "A beats B", "source": "Paper T1", "metric": "DTW", "better": "lower", "a": "A", "b": "B",
+         "a_value": 1.0, "b_value": 1.0 + diff, "diff": diff, "lo": diff - 0.1, "hi": diff + 0.1,
+         "verdict": "holds" if diff > 0.1 else "reversed" if diff < -0.1 else "within noise", "n": 50, "resamples": 1000}
+    write_results(root / f"seed-{seed}" / notebook, {"notebook": notebook, "mode": "smoke", "seed": seed, "tables": [],
+                                                     "orderings": [o]})
+
+
+def test_claims_aggregate_seeds_and_name_missing_runs(tmp_path, capsys):
+    from slpkit.cli import main
+    from slpkit.notebook.claims import claims_rows, collect_claims
+
+    for seed, diff in [(0, 0.5), (1, 0.4), (2, 0.0)]:
+        _orderings_run(tmp_path, seed, diff)
+    (row,) = claims_rows(collect_claims([tmp_path]))
+    assert row[:5] == ["04_x", "A beats B", "Paper T1", "DTW", 3]
+    assert row[5] == pytest.approx(0.3) and row[8:11] == [2, 0, 1] and row[11].startswith("mixed (holds 2/3")
+    assert main(["claims", str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    assert "A beats B" in out.out and "has no results for" in out.err      # partial runs are named, not fatal
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["claims", str(empty)]) == 2 and "no notebook results" in capsys.readouterr().err
+    assert main(["claims", str(tmp_path / "seed-0" / "04_x")]) == 2 and "one notebook's" in capsys.readouterr().err
+
+
+def test_cli_rejects_bad_runs_without_a_traceback(tmp_path, capsys):
+    from slpkit.cli import main
+
+    assert main(["run", "--only", "99", "--run-dir", str(tmp_path / "r")]) == 2
+    assert "no notebook matches ['99']" in capsys.readouterr().err and not (tmp_path / "r").exists()
+    assert main(["run", "--only", "00", "--run-dir", "/proc/slpkit-cannot-create"]) == 2
+    assert "cannot create the run folder" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing")]) == 2 and "does not exist" in capsys.readouterr().err
+    write_results(tmp_path / "run" / "02_x", {"notebook": "02_x", "mode": "smoke", "seed": 0, "tables": []})
+    assert main(["report", str(tmp_path / "run" / "02_x")]) == 2 and "pass its parent" in capsys.readouterr().err
+    assert main(["run", "--mode", "smoke", "--dry-run", "--only", "00", "--run-dir", str(tmp_path / "d")]) == 2
+    assert "--mode full" in capsys.readouterr().err
+
+
+def test_full_preset_dry_run_of_the_cheapest_stage(tmp_path, monkeypatch):
+    """CI's check that a full preset runs: the back-translator's full config (d 512, 3 + 3 layers, batch 32)
+    for the dry run's 2 steps on a small slice, with the record the README's table is built from."""
+    from slpkit.data.synthsign import SynthSignConfig, generate
+    from slpkit.eval.backtranslation import BackTranslatorConfig, train_backtranslator
+    from slpkit.training import dryrun
+
+    log = tmp_path / "dryrun.jsonl"
+    monkeypatch.setenv(dryrun.ENV, str(log))
+    monkeypatch.setenv("SLPKIT_CACHE", str(tmp_path / "cache"))
+    dryrun.set_corpus_scale(SynthSignConfig.full().sentences_per_language / dryrun.DRY_RUN_SENTENCES)
+    corpus = generate(SynthSignConfig.for_mode("full", seed=0))
+    assert len(corpus.sentences) == 3 * dryrun.DRY_RUN_SENTENCES          # the slice, not 21,000 sentences
+    cfg = BackTranslatorConfig.for_mode("full", device="cpu", precision="32-true")
+    assert (cfg.d_model, cfg.enc_layers, cfg.batch_size) == (512, 3, 32)
+    train_backtranslator(corpus, "v133", cfg, cache=False, progress=False)
+    (rec,) = dryrun.read_records(log)
+    assert rec["params"] > 5e6 and rec["flops_per_step"] > 1e9 and rec["s_per_step"] > 0 and rec["peak_mb"] >= 0
+    # 60 epochs over the full corpus' training clips at batch 32
+    n_train = len(corpus.split("train"))
+    assert rec["full_steps"] == 60 * -(-(-(-n_train // 32)) * dryrun.corpus_scale() // 1)
+    md = dryrun.estimate_table([rec])
+    assert "back-translator" in md and "GPU hours" in md
+
+
+def test_html_report_is_self_contained_and_lists_every_notebook(tmp_path):
+    import base64
+
+    from slpkit.notebook import build_html
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 16).decode()
+    for nb in ("01_a", "04_b"):
+        _orderings_run(tmp_path, 0, 0.5, notebook=nb)
+        folder = tmp_path / "seed-0" / nb
+        (folder / f"{nb}.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "outputs": [
+            {"output_type": "display_data", "data": {"image/png": png}}]}]}))
+    (tmp_path / "seed-0" / "04_b" / "anim.gif").write_bytes(b"GIF89a" + b"0" * 32)
+    html = build_html(tmp_path / "seed-0").read_text()
+    for nb in ("01_a", "04_b"):
+        assert f'id=\'{nb}\'' in html and f'href="{nb}/{nb}.ipynb"' in html
+    assert html.count("data:image/png;base64,") == 2 and "data:image/gif;base64," in html
+    # self-contained: no external scripts, stylesheets or images
+    assert not re.search(r'<(script|link)\b', html) and not re.search(r'src="(?!data:)', html)
+    assert "holds" in html and "synthetic" in html.lower()

@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 from slpkit.config import check_mode
 from slpkit.data.synthsign.config import SynthSignConfig
 from slpkit.notebook.claims import claims_table
+from slpkit.notebook.html import build_html
 from slpkit.notebook.report import build_report, table_markdown
 from slpkit.training import dryrun
 
@@ -89,7 +90,7 @@ def run_notebooks(
     jobs: int = 1,
     dry_run: bool = False,
 ) -> Path:
-    """Run notebooks through papermill, then write ``REPORT.md``; returns the run folder.
+    """Run notebooks through papermill, then write ``REPORT.md`` and ``REPORT.html``; returns the run folder.
 
     Raises :class:`NotebookFailures` (after writing the report) if any notebook failed.
     """
@@ -146,6 +147,7 @@ def run_notebooks(
             os.environ.pop(dryrun.ENV, None)
             os.environ.pop("SLPKIT_NOTEBOOK", None)
     report = build_report(run_dir)
+    build_html(run_dir)
     with open(run_dir / "timings.tsv", "w") as f:
         f.writelines(f"{name}\t{timings[name]:.1f}\n" for name in sorted(timings))
     if dry_run and (run_dir / "dryrun.jsonl").exists():

@@ -245,7 +245,7 @@ def test_translation_objective_learns_tiny_batch():
         opt.zero_grad()
         loss.backward()
         opt.step()
-    # measured (seeds 0-2, avx2 / default): first 3.5-3.6, last 0.002-0.004
+    # measured (seeds 0-2 x avx2 / default): first 3.53-3.55, last 0.0024-0.0027 (ratio 0.0007-0.0008)
     assert losses[-1] < 0.03 * losses[0], (losses[0], losses[-1])
     m.eval()
     got = translate(m, {p: [codes[p][b, : lengths[b]] for b in range(len(TEXTS))] for p in M3T_PARTS}, LANGS)
@@ -267,7 +267,7 @@ def test_production_with_separate_heads_regenerates_exactly():
         opt.step()
         if float(loss) < 0.01:
             break
-    assert float(loss) < 0.05 * first
+    assert float(loss) < 0.05 * first          # measured (seeds 0-2 x kernels): 10.2 -> 0.01 in 99-103 steps
     m.eval()
     out = D.decode(m, batch["input_ids"], batch["attention_mask"], batch["lang_ids"], strategy="multihead",
                    stop="any", max_steps=10)

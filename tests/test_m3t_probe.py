@@ -1,7 +1,8 @@
 """M3T's recognition probe (Sec. 3.4, App. 0.D.3) on frozen FSQ-VAE encoders, at smoke size.
 
-A tiny M3T tokenizer (width 32, 150 steps) on a 40-sentence-per-language SynthSign corpus; the probe is
-``ProbeConfig.smoke()`` (CSL: 6 confusing + 6 normal pairs = 24 classes, 8 training / 8 test instances per word).
+A tiny M3T tokenizer (width 32, 150 steps) on a 40-sentence-per-language SynthSign corpus; the probe is the smoke
+model (``ProbeConfig.smoke()``: CSL, 6 confusing + 6 normal pairs = 24 classes) trained on 6 instances per word for
+20 epochs and tested on the next 4 (the test's time budget; notebook 09 trains the preset, 8 + 8 instances).
 
 - with the face stream it recognises the *normal* signs (handshape minimal pairs) far above chance;
 - without the face stream the two words of a *confusing* pair get bit-identical inputs (same signer, timing and
@@ -89,8 +90,8 @@ def probes(setup):
     corpus, tok = setup
     out = {}
     for face in ("smplfx", "none"):
-        module = train_probe(corpus, tok, ProbeConfig.for_mode("smoke", seed=SEED, face=face), device="cpu",
-                             progress=False)
+        cfg = ProbeConfig.for_mode("smoke", seed=SEED, face=face, max_epochs=20, train_instances=6, test_instances=4)
+        module = train_probe(corpus, tok, cfg, device="cpu", progress=False)
         out[face] = evaluate_probe(module, corpus, tok)
     return out
 
@@ -98,9 +99,9 @@ def probes(setup):
 def test_probe_recognises_normal_signs_far_above_chance(probes):
     r = probes["smplfx"]
     chance = r["chance"]["overall_top1"]                      # 1/24 = 4.2%
-    # measured (seeds 0-2, avx2 / default): normal top-1 95.8-100%
+    # measured (seeds 0-2 x avx2 / default): normal top-1 95.8-100%
     assert r["normal"]["top1"] >= 15 * chance, (r["normal"], chance)
-    assert r["normal"]["n"] == 12 * 8 and r["confusing"]["n"] == 12 * 8
+    assert r["normal"]["n"] == 12 * 4 and r["confusing"]["n"] == 12 * 4
 
 
 def test_without_face_confusing_signs_drop_to_pair_chance(probes):
@@ -111,7 +112,10 @@ def test_without_face_confusing_signs_drop_to_pair_chance(probes):
     for pair in np.unique(labels // 2):
         a, b = logits[labels == 2 * pair], logits[labels == 2 * pair + 1]
         assert np.allclose(a, b, atol=1e-4), pair
-    # ... so confusing top-1 falls to the pair chance 1/2 (it still finds the pair; measured, seeds 0-2: 50.0%)
+    # ... so confusing top-1 falls to the pair chance 1/2 although body and hands still find the pair
+    # (measured, seeds 0-2 x avx2 / default: top-1 43.8-50%, right pair 87.5-100%)
+    found = float(np.mean(r["pred"][conf] // 2 == labels // 2))
+    assert found >= 0.8, found
     assert 40.0 <= r["confusing"]["top1"] <= 60.0, r["confusing"]
     assert r["chance"]["confusing_top1_without_face"] == 50.0
     assert r["normal"]["top1"] >= 15 * r["chance"]["overall_top1"]

@@ -4,10 +4,14 @@ import numpy as np
 import pytest
 import torch
 
+from slpkit.data.corpus import Corpus, DictEntry
+from slpkit.data.synthsign import SynthSign, SynthSignConfig
+from slpkit.data.text import SpokenLexicon
 from slpkit.generators.soke.retrieval import (
     SignDictionary, build_sign_dictionary, find_keywords, keyword_triplet_ids, prompt_ids, prompt_text, subsample_steps,
 )
 from slpkit.generators.soke.vocab import SokeVocab
+from slpkit.tokenizers.partwise import PartwiseTokenizer
 
 SIZES = {"body": 8, "lhand": 12, "rhand": 12}
 
@@ -90,9 +94,6 @@ def test_errors(setup):
 
 
 def test_dictionary_keeps_lowest_reconstruction_error():
-    from slpkit.data.corpus import DictEntry
-    from slpkit.tokenizers.partwise import PartwiseTokenizer
-
     torch.manual_seed(0)
     tok = PartwiseTokenizer("body_lhand_rhand", width=16, res_depth=1,
                             codebook_sizes={"body": 8, "lhand": 12, "rhand": 12}).eval()
@@ -115,3 +116,64 @@ def test_dictionary_keeps_lowest_reconstruction_error():
     assert all(len(v) == 6 for v in d.get("asl", "cold").values())   # 24 frames / 4
     vocab = SokeVocab.train([("cold tea", "asl")], tok.codebook_sizes)
     assert len(keyword_triplet_ids(vocab, d.get("asl", "cold"))) == 18
+
+
+class _CodeTokenizer:
+    """Stand-in tokenizer: 2 codes per part, nothing learned (retrieval only reads the codes)."""
+
+    training = False
+
+    def eval(self):
+        return self
+
+    def train(self, mode=True):
+        return self
+
+    def encode(self, x):
+        return {p: torch.zeros(2, dtype=torch.long) for p in SIZES}
+
+    def decode(self, codes):
+        return torch.zeros(8, 133)
+
+
+@pytest.fixture(scope="module")
+def synth_corpus():
+    """A SynthSign dictionary (every concept, one frame per entry) with the generator's meta, no motion rendered."""
+    ss = SynthSign(SynthSignConfig.for_mode("smoke", seed=0, vocab_fraction=1.0, sentences_per_language=1))
+    z, f = np.zeros((1, 133), np.float32), np.zeros((1, 108), np.float32)
+    entries = [DictEntry(lang, lex.word(c), lex.glosses[c], 0, z, f) for lang, lex in ss.lexicons.items()
+               for c in lex.concepts]
+    return Corpus([], entries, ss.meta({}))
+
+
+def test_dictionary_from_a_corpus_keeps_its_spoken_lexicons(synth_corpus):
+    d = build_sign_dictionary(synth_corpus, _CodeTokenizer())
+    assert set(d.lexicons) == {"asl", "csl", "dgs"}
+    assert d.lexicon("dgs") == synth_corpus.spoken_lexicon("dgs")
+    assert set(d.entries) == {(e.language, e.word) for e in synth_corpus.dictionary}
+    # irregular German forms and inflections are lemmatised with the corpus lexicon, as Corpus.lookup does
+    assert find_keywords("Der Freund sieht das kleine Fahrrad.", "dgs", d) == ["freund", "sehen", "klein"]
+    assert find_keywords("Der Opa trägt das Geschenk.", "dgs", d) == ["opa", "tragen", "geschenk"]
+    assert find_keywords("The teacher carries the box.", "asl", d) == ["teacher", "carry", "box"]
+    assert find_keywords("好的书", "csl", d) == ["好", "书"]           # jieba + the lexicon's function words
+    # from bare entries the dictionary's own words are the lemmas: regular forms still found, irregular not
+    bare = build_sign_dictionary(synth_corpus.dictionary, _CodeTokenizer())
+    assert not bare.lexicons and set(bare.entries) == set(d.entries)
+    assert find_keywords("Der Opa trägt das Geschenk.", "dgs", bare) == ["opa", "geschenk"]
+    assert find_keywords("Der Opa trägt das Geschenk.", "dgs", bare,
+                         lexicon=synth_corpus.spoken_lexicon("dgs")) == ["opa", "tragen", "geschenk"]
+    given = build_sign_dictionary(synth_corpus.dictionary, _CodeTokenizer(),
+                                  lexicons={"dgs": synth_corpus.spoken_lexicon("dgs")})
+    assert find_keywords("Der Opa trägt das Geschenk.", "dgs", given) == ["opa", "tragen", "geschenk"]
+
+
+def test_dictionary_state_round_trip(synth_corpus):
+    d = build_sign_dictionary(synth_corpus, _CodeTokenizer())
+    state = d.state()
+    assert isinstance(state["lexicons"]["dgs"]["lemmas"], list)   # plain Python for checkpoints
+    back = SignDictionary.from_state(state)
+    assert back.lexicons == d.lexicons and back.errors == d.errors and back.instances == d.instances
+    assert set(back.entries) == set(d.entries)
+    old = SignDictionary.from_state({"entries": d.entries, "errors": d.errors, "instances": d.instances})
+    assert old.lexicons == {} and len(old) == len(d)
+    assert SignDictionary(d.entries, d.errors, d.instances).lexicon("asl") == SpokenLexicon("asl", d.words("asl"))

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from slpkit.body.rotations import axis_angle_to_rot6d
 from slpkit.data import LANG_TOKENS, LANGUAGES, Corpus, DictEntry, Sentence, check_language
 from slpkit.data.synthsign import SynthSign, SynthSignConfig, generate
 
@@ -34,9 +35,8 @@ def test_no_global_random_state_used():
 
 
 def test_shapes_dtypes_and_face_consistency(corpus):
-    from slpkit.body.rotations import axis_angle_to_rot6d
-
-    assert len(corpus.sentences) == 300 and corpus.languages == list(LANGUAGES)
+    n = SynthSignConfig.smoke().sentences_per_language
+    assert len(corpus.sentences) == 3 * n and corpus.languages == list(LANGUAGES)
     for s in corpus.sentences:
         assert isinstance(s, Sentence)
         s.validate()
@@ -68,8 +68,10 @@ def test_splits_signers_and_meta(corpus):
     assert m["face_basis"].shape == (100, 8)
     assert len(m["minimal_pairs"]) == 3 * 6 and len(m["nmf_pairs"]) == 3 * 6
     assert "COLD" in m["shared_concepts"]
+    assert set(m["known_words"]) == set(LANGUAGES) and m["known_words"]["dgs"]["irregular"]["isst"] == "essen"
+    assert m["known_words"]["csl"]["irregular"] == {} and "cold" in m["known_words"]["asl"]["lemmas"]
     summ = corpus.summary()
-    assert summ["per_language"]["csl"]["sentences"] == 100
+    assert summ["per_language"]["csl"]["sentences"] == SynthSignConfig.smoke().sentences_per_language
 
 
 def test_vocabulary_size_and_presets():

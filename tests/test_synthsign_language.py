@@ -3,14 +3,20 @@ regression-to-the-mean risk, text segmentation and lemmatisation, word order."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from slpkit.data import LANGUAGES, lemmatise, segment
+from slpkit.data.corpus import Corpus
 from slpkit.data.synthsign import SynthSign, SynthSignConfig, generate
-from slpkit.data.synthsign.lexicon import FUNCTION_WORDS, sub_rng
+from slpkit.data.synthsign.grammar import _sign_order
+from slpkit.data.synthsign.lexicon import FUNCTION_WORDS, known_words, sub_rng
 from slpkit.data.synthsign.motion import sign_template
-from slpkit.data.text import de_verb, en_verb
+from slpkit.data.text import SpokenLexicon, de_verb, en_verb, lemmas
+from slpkit.metrics.dtw import dtw
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +105,7 @@ def test_coarticulation_smooth_and_context_dependent(synth, corpus):
 
 
 def _l2_dtw(p: np.ndarray, r: np.ndarray) -> float:
-    try:
-        from slpkit.metrics.dtw import dtw
-
-        return dtw(p, r, cost="euclidean") / len(r)
-    except ImportError:  # pragma: no cover - metrics not installed yet
-        n = min(len(p), len(r))
-        return float(np.linalg.norm(p[:n] - r[:n], axis=1).mean())
+    return dtw(p, r, cost="euclidean") / len(r)
 
 
 def test_mean_pose_regresses_to_the_mean(synth, corpus):
@@ -142,30 +142,63 @@ def test_chinese_needs_jieba_and_segments_back_to_glosses(corpus):
             assert " " not in s.text
         lex = corpus.meta["lexicon"][s.language]
         word2gloss = {v["word"]: v["gloss"] for v in lex.values()}
-        words = [lemmatise(w, s.language) for w in segment(s.text, s.language)]
+        spoken = corpus.spoken_lexicon(s.language)
+        words = [lemmatise(w, s.language, spoken.lemmas, spoken.irregular) for w in segment(s.text, s.language, spoken.words)]
+        assert words == spoken.lemmas_of(s.text) == lemmas(s.text, s.language, spoken)
         content = [w for w in words if w not in FUNCTION_WORDS[s.language]]
         assert sorted(word2gloss[w] for w in content) == sorted(s.gloss), (s.text, content, s.gloss)
-    assert segment("我明天买红色的书。", "csl") == ["我", "明天", "买", "红色", "的", "书"]
-    assert segment("好的书", "csl") == ["好", "的", "书"]
+    zh = corpus.spoken_lexicon("csl").words
+    assert segment("我明天买红色的书。", "csl", zh) == ["我", "明天", "买", "红色", "的", "书"]
+    assert segment("好的书", "csl", zh) == ["好", "的", "书"]
     assert segment("Tomorrow, I will buy the book.", "asl") == ["tomorrow", "i", "will", "buy", "the", "book"]
 
 
-def test_inflection_and_lemmatisation_consistent():
-    assert en_verb("carry", "3s") == "carries" and lemmatise("carries", "asl") == "carry"
-    assert en_verb("wash", "3s") == "washes" and lemmatise("washes", "asl") == "wash"
-    assert lemmatise("is", "asl") == "is"
+def test_inflection_and_lemmatisation_consistent(corpus):
+    en, de = corpus.spoken_lexicon("asl"), corpus.spoken_lexicon("dgs")
+    assert en_verb("carry", "3s") == "carries" and lemmatise("carries", "asl", en.lemmas) == "carry"
+    assert en_verb("wash", "3s") == "washes" and en.lemmatise("washes") == "wash"
+    assert en.lemmatise("is") == "is"
     for lemma in ("kaufen", "arbeiten", "öffnen", "tanzen", "füttern", "reisen"):
         for person in ("1s", "2s", "3s", "1p"):
-            assert lemmatise(de_verb(lemma, person), "dgs") == lemma
+            assert lemmatise(de_verb(lemma, person), "dgs", de.lemmas, de.irregular) == lemma
     assert de_verb("arbeiten", "3s") == "arbeitet" and de_verb("tanzen", "2s") == "tanzt"
-    assert lemmatise("isst", "dgs") == "essen" and lemmatise("roten", "dgs") == "rot"
+    assert de.lemmatise("isst") == "essen" and de.lemmatise("roten") == "rot"
+    assert lemmatise("isst", "dgs", de.lemmas) == "isst"  # irregular forms only from `irregular`
+    assert lemmatise("Isst", "dgs", irregular={"isst": "essen"}) == "essen"
     assert lemmatise("Häuser", "dgs", known=["haus"]) == "häuser"  # unknown plural stays
+    assert lemmatise("Carries", "asl") == "carries"  # no known words: lower-casing only
+
+
+def test_spoken_lexicon_comes_from_the_corpus(corpus):
+    for lang in LANGUAGES:
+        lex = corpus.spoken_lexicon(lang)
+        lemmas_, irregular = known_words(lang)
+        assert lex.language == lang and lex.lemmas == lemmas_ and lex.irregular == irregular
+        assert lex.function_words == FUNCTION_WORDS[lang]
+        assert set(corpus.words(lang)) <= lex.lemmas  # every dictionary word is a known lemma
+        assert corpus.spoken_lexicon(lang) is lex  # cached
+        assert SpokenLexicon.from_state(lex.state()) == lex
+    de = corpus.spoken_lexicon("dgs")
+    form, lemma = next((f, w) for f, w in sorted(de.irregular.items()) if w in corpus.words("dgs"))
+    assert corpus.lookup("dgs", form) and corpus.lookup("dgs", form) == corpus.lookup("dgs", lemma)
+    # without the generator's word lists (e.g. real data) the dictionary words are the lemmas
+    bare = Corpus([], corpus.dictionary, {})
+    assert bare.spoken_lexicon("asl").lemmas == frozenset(corpus.words("asl"))
+    assert bare.spoken_lexicon("asl").irregular == {} and bare.spoken_lexicon("csl").function_words == frozenset()
+    with pytest.raises(ValueError, match="unknown sign language"):
+        corpus.spoken_lexicon("bsl")
+    with pytest.raises(ValueError, match="spoken_lexicon"):
+        lemmas("Der Hund", "dgs", corpus.spoken_lexicon("asl"))
+
+
+def test_text_module_does_not_import_the_synthetic_language():
+    code = ("import sys, slpkit.data.text; "
+            "assert not [m for m in sys.modules if m.startswith('slpkit.data.synthsign')], 'synthsign imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_word_order_per_language(synth):
     # same abstract roles -> ASL SVO, CSL SVO, DGS SOV
-    from slpkit.data.synthsign.grammar import _sign_order
-
     roles = dict(subj="I", verb="BUY", obj="BOOK", adj=None, pred=None, time=None, wh=None, neg=False, yn=False,
                  topic=False)
     assert _sign_order("asl", roles)[0] == ["I", "BUY", "BOOK"]

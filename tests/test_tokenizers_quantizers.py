@@ -1,5 +1,5 @@
 """Quantizers of slpkit.tokenizers: FSQ against vector-quantize-pytorch, EMA+reset equations,
-straight-through gradients (reference-notes.md "VQ-VAE tokenizer", "FSQ")."""
+straight-through gradients (docs/reference.md, "VQ-VAE tokenizer", "FSQ")."""
 
 import math
 

@@ -1,6 +1,6 @@
 """Body representations: SMPL-X layouts, rotations, forward kinematics, face landmarks, keypoints.
 
-Modules (see ARCHITECTURE.md "Body layouts" and the reference notes "SMPL-X parameter layout"):
+Modules (see ARCHITECTURE.md "Body layouts" and ``docs/reference.md``, "SMPL-X layout and SOKE's 133-vector"):
 
 - :mod:`~slpkit.body.rotations`  axis-angle / matrix / 6D conversions, sagittal mirroring
 - :mod:`~slpkit.body.layouts`    V133 (SOKE), F108 (M3T SMPL-FX), rot6D streams (SignSparK), partitions

@@ -2,7 +2,7 @@
 
 M3T (Sec. 3.1, App. 0.C) drives the face with ``F108`` = 100 FLAME expression coefficients +
 2 eyelid parameters + jaw rotation in 6D; DARSLP / SLRTP represent the face by 128 MediaPipe
-landmarks (DARSLP Sec. 3.1, reference notes "SLRTP 2025"). FLAME itself needs licensed files,
+landmarks (DARSLP Sec. 3.1 and 4.1: the SLRTP 2025 challenge's 178 keypoints). FLAME itself needs licensed files,
 so :class:`FaceModel` is a small stand-in with the same interface and the same
 qualitative structure:
 

@@ -6,9 +6,10 @@ Both backends implement :class:`BodyModel`:
   points (nose, right_eye, left_eye, right_ear, left_ear); names/parents in
   :data:`slpkit.body.skeleton.EXT_NAMES` / ``EXT_PARENTS`` (also ``model.names``, ``model.parents``).
 - ``metric_joints(v133) -> {'body': (..., 12, 3), 'lhand': (..., 21, 3), 'rhand': (..., 21, 3)}``:
-  SOKE's metric joint sets (reference notes "Metrics"): body = neck, shoulders, elbows,
-  wrists, ears, eyes, nose (neck first); hands = wrist + 3 joints per finger + fingertip,
-  in MediaPipe order (wrist, thumb1-3, thumb tip, index1-3, index tip, ... pinky tip).
+  SOKE's metric joint sets (SOKE's public evaluation code; ``docs/reference.md``, "Three DTW
+  conventions"): body = neck, shoulders, elbows, wrists, ears, eyes, nose (neck first);
+  hands = wrist + 3 joints per finger + fingertip, in MediaPipe order (wrist, thumb1-3,
+  thumb tip, index1-3, index tip, ... pinky tip).
 
 Backends:
 
@@ -17,8 +18,8 @@ Backends:
   offsets of the distal finger joints and nose/eyes/ears offsets of the head joint. ``betas``
   only uses ``betas[..., 0]`` as a uniform scale ``1 + 0.06 * betas[0]`` (height-like).
 - :class:`SMPLXModel`: wraps ``smplx.create(folder, model_type='smplx', gender='neutral',
-  use_pca=False, use_face_contour=True)`` exactly as SOKE's evaluation does (reference notes:
-  36 zeros for root + lower body prepended, one fixed betas vector); fingertips and face points
+  use_pca=False, use_face_contour=True)`` exactly as SOKE's public evaluation code does (36 zeros
+  for root + lower body prepended, one fixed betas vector); fingertips and face points
   are SMPL-X mesh vertices (``smplx.vertex_ids.vertex_ids['smplx']``).
 
 As in SMPL-X, the root (pelvis) sits at the rest pelvis position; V133 carries no root or
@@ -262,13 +263,13 @@ class SMPLXModel(BodyModel):
 
     ``model_folder``: see :func:`_resolve_smplx_path`. ``betas``: fixed ``(10,)`` shape vector
     (default zeros). ``flat_hand_mean``: smplx's option (default False, smplx's default and
-    the call in the reference notes: hand poses are relative to the model's mean hand).
+    SOKE's ``smplx.create`` call: hand poses are relative to the model's mean hand).
     ``chunk``: frames per smplx call (memory bound).
     """
 
     def __init__(self, model_folder, betas=None, flat_hand_mean: bool = False, chunk: int = 256,
                  device: str | torch.device = "cpu"):
-        import smplx
+        import smplx  # optional heavy dependency: only the real SMPL-X backend (licensed model files) needs it
         from smplx.vertex_ids import vertex_ids
 
         path = _resolve_smplx_path(model_folder)

@@ -1,6 +1,6 @@
 """DARSLP / SLRTP 2025 keypoint layout: 178 x 3 = 8 body + 21 right hand + 21 left hand + 128 face.
 
-DARSLP Sec. 3.1 / 4.1 and the reference notes ("SLRTP 2025"): MediaPipe Holistic keypoints
+DARSLP Sec. 3.1 / 4.1 (the SLRTP 2025 challenge's keypoints; docs/reference.md, "Three DTW conventions"): MediaPipe Holistic keypoints
 lifted to 3D, 178 per frame; DARSLP names the 8 upper-body joints "shoulders, elbows, wrists
 and hips". slpkit follows the order the SLRTP 2025 challenge publishes with its data
 (``keypoint_def.py`` of the challenge's keypoint-information repository), right side first::

@@ -1,9 +1,10 @@
 """Fixed SMPL-X vector layouts shared by every slpkit module (ARCHITECTURE.md "Body layouts").
 
-Sources: reference notes "SMPL-X parameter layout (SOKE)"; SOKE Sec. 3.1 (d = 133) and
-Table 4 (whole / body+hands / body+lhand+rhand tokenizer partitions); M3T Appendix 0.C
-(SMPL-FX face = 100 FLAME expression + 2 eyelid + 6D jaw = 108); SignSparK data section /
-reference notes (rot6D streams: body 60, hands 90 each, face = jaw 6D + 50 expression = 56).
+Sources: SOKE Sec. 3.1 (d = 133) and Table 4 (whole / body+hands / body+lhand+rhand tokenizer
+partitions), with the key names and slices of SOKE's released data and public code; M3T
+Appendix 0.C (SMPL-FX face = 100 FLAME expression + 2 eyelid + 6D jaw = 108); SignSparK's
+public code (rot6D streams: body 60, hands 90 each, face = jaw 6D + 50 expression = 56).
+``docs/reference.md``, "SMPL-X layout and SOKE's 133-vector".
 
 ``V133`` (SOKE vector, axis-angle), per frame::
 
@@ -183,7 +184,7 @@ def keys_to_v133(frames) -> np.ndarray | torch.Tensor:
     ``frames`` is either a dict ``{key: (T, k)}`` or a list of per-frame dicts
     ``{key: (k,) or (1, k)}`` as in SOKE's released pickles (one pickle per frame).
     Only ``smplx_body_pose`` (its joints 12..21 = values [33:63]), both hands, jaw and
-    expression are used; root, lower body and shape are dropped (reference notes).
+    expression are used; root, lower body and shape are dropped (as SOKE's public code does).
     """
     needed = ["smplx_body_pose", "smplx_lhand_pose", "smplx_rhand_pose", "smplx_jaw_pose", "smplx_expr"]
     if isinstance(frames, Mapping):

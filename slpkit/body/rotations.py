@@ -1,9 +1,9 @@
 """Rotation conversions: axis-angle, rotation matrix, 6D (Zhou et al.) and left/right mirroring.
 
-All SMPL-X poses in slpkit are axis-angle (SOKE's released data, reference notes
-"SMPL-X parameter layout"); SignSparK and M3T feed their networks the continuous 6D
-representation of Zhou et al. (CVPR 2019), cited as "6D rotation representation" in
-M3T Sec. 3.1 and in SignSparK's data section. The 6D convention fixed in ARCHITECTURE.md
+All SMPL-X poses in slpkit are axis-angle (SOKE's released data; ``docs/reference.md``,
+"SMPL-X layout and SOKE's 133-vector"); SignSparK and M3T feed their networks the continuous
+6D representation of Zhou et al. (CVPR 2019), cited as "6D representation" in M3T Sec. 3.1
+and used for SignSparK's rot6D features in its public code. The 6D convention fixed in ARCHITECTURE.md
 is the first two *columns* of the matrix, flattened column by column::
 
     rot6d = R[..., :, :2].transpose(-1, -2).reshape(..., 6)   # (c0x, c0y, c0z, c1x, c1y, c1z)

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from slpkit.data.text import LANGUAGES, check_language, lemmatise
+from slpkit.checks import check_motion
+from slpkit.data.text import LANGUAGES, SpokenLexicon, check_language, lemmatise
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 
@@ -45,8 +46,6 @@ class Sentence:
 
     def validate(self) -> None:
         """Raise ``ValueError`` if shapes, dtypes, tags or spans are inconsistent."""
-        from slpkit.checks import check_motion
-
         check_language(self.language)
         check_motion(self.v133, 133, f"{self.id}.v133")
         check_motion(self.face108, 108, f"{self.id}.face108")
@@ -115,11 +114,38 @@ class Corpus:
             object.__setattr__(self, "_dict_index_n", len(self.dictionary))
         return idx
 
+    def spoken_lexicon(self, language: str) -> SpokenLexicon:
+        """Known words of ``language``'s spoken language, for :mod:`slpkit.data.text` (segmentation, lemmas).
+
+        From ``meta['known_words'][language]`` (``{'lemmas': [...], 'irregular': {form: lemma}}``, written by
+        the SynthSign generator: its whole word bank) and ``meta['function_words'][language]``; a corpus
+        without them (e.g. built from real data) gets its dictionary words as lemmas.
+        """
+        check_language(language)
+        cache = getattr(self, "_lexicons", None)
+        if cache is None or getattr(self, "_lexicons_n", -1) != len(self.dictionary):
+            cache = {}
+            object.__setattr__(self, "_lexicons", cache)
+            object.__setattr__(self, "_lexicons_n", len(self.dictionary))
+        if language not in cache:
+            known = (self.meta.get("known_words") or {}).get(language)
+            if known is not None:
+                lemmas, irregular = known.get("lemmas", ()), known.get("irregular", {})
+            else:
+                lemmas, irregular = self.words(language), {}
+            function = (self.meta.get("function_words") or {}).get(language, ())
+            cache[language] = SpokenLexicon(language, lemmas, irregular, function)
+        return cache[language]
+
     def lookup(self, language: str, word: str) -> list[DictEntry]:
-        """Dictionary instances of ``word`` (an inflected form, its lemma, or a gloss); ``[]`` if absent."""
+        """Dictionary instances of ``word`` (an inflected form, its lemma, or a gloss); ``[]`` if absent.
+
+        The lemma comes from :meth:`spoken_lexicon` (``lemmatise`` with the corpus's known words).
+        """
         check_language(language)
         idx = self._index()
-        for key in (word, word.lower(), lemmatise(word, language)):
+        lex = self.spoken_lexicon(language)
+        for key in (word, word.lower(), lemmatise(word, language, lex.lemmas, lex.irregular)):
             if (language, key) in idx:
                 return list(idx[(language, key)])
         return []

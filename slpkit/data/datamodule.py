@@ -33,7 +33,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from slpkit.body.fk import default_body_model
+from slpkit.body.keypoints import keypoints178
+from slpkit.body.layouts import PART_INDICES, rot6d_streams
 from slpkit.checks import check_finite
+from slpkit.data.formats.soke import soke_length_rules
 
 SPLITS = ("train", "val", "test")
 NORM_EPS = 1e-10
@@ -55,29 +59,21 @@ def available_representations() -> list[str]:
 
 def _part(name: str) -> Callable[[Any], np.ndarray]:
     def fn(s: Any) -> np.ndarray:
-        from slpkit.body.layouts import PART_INDICES
-
         return s.v133[:, list(PART_INDICES[name])]
 
     return fn
 
 
 def _parts(s: Any) -> np.ndarray:
-    from slpkit.body.layouts import PART_INDICES
-
     return np.concatenate([s.v133[:, list(PART_INDICES[p])] for p in ("body", "lhand", "rhand")], axis=-1)
 
 
 def _rot6d(s: Any) -> np.ndarray:
-    from slpkit.body.layouts import rot6d_streams
-
     st = rot6d_streams(s.v133, np.asarray(s.face108)[:, :50])
     return np.concatenate([np.asarray(st[k]) for k in ("body", "lhand", "rhand", "face")], axis=-1)
 
 
 def _keypoints178(s: Any) -> np.ndarray:
-    from slpkit.body.keypoints import keypoints178
-
     kp = np.asarray(keypoints178(s.v133, s.face108))
     return kp.reshape(kp.shape[0], -1)
 
@@ -88,8 +84,6 @@ _BODY_MODEL = None
 def _joints(s: Any) -> np.ndarray:
     global _BODY_MODEL
     if _BODY_MODEL is None:
-        from slpkit.body.fk import default_body_model
-
         _BODY_MODEL = default_body_model()
     j = _BODY_MODEL.joints(s.v133)
     j = j.detach().cpu().numpy() if isinstance(j, torch.Tensor) else np.asarray(j)
@@ -264,8 +258,6 @@ class SignDataModule(pl.LightningDataModule):
         self.drop_last = drop_last
         self._features = corpus_features(corpus, representation)
         if length_rules:
-            from slpkit.data.formats.soke import soke_length_rules
-
             # a new dict: the per-corpus feature cache stays untouched
             self._features = {s.id: soke_length_rules(self._features[s.id], s.fps) for s in corpus.sentences}
         train = [self._features[s.id] for s in corpus.split("train")]

@@ -5,13 +5,18 @@ CSL-Chinese, DGS-German, as in SOKE's How2Sign / CSL-Daily / Phoenix-2014T).
 Retrieval from a sign dictionary (SOKE Sec. 3.4) looks words of the sentence up in
 the dictionary, which needs
 
-- segmentation: Chinese is written without spaces, so it is segmented with
-  ``jieba`` (deterministic, dictionary-based, HMM off, with the SynthSign word list
+- segmentation (:func:`segment`): Chinese is written without spaces, so it is segmented
+  with ``jieba`` (deterministic, dictionary-based, HMM off, with a lexicon's words
   added); English and German are lower-cased and split on non-letters;
-- lemmatisation: the generator inflects words (English 3rd person ``-s``, German
-  verb person endings and adjective endings, a few listed irregular forms) and
-  :func:`lemmatise` undoes exactly those rules, checking candidates against the
-  known lemmas (by default the SynthSign word bank).
+- lemmatisation (:func:`lemmatise`): the generator inflects words (English 3rd person
+  ``-s``, German verb person endings and adjective endings, a few listed irregular forms)
+  and :func:`lemmatise` undoes exactly those rules, checking candidates against known
+  lemmas.
+
+Both take the known words as arguments: this module knows the rules, not a language's
+words. A corpus hands out its lexicon as a :class:`SpokenLexicon`
+(``corpus.spoken_lexicon('dgs').lemmatise('isst') == 'essen'``), SynthSign's from its
+word bank.
 
 The inflection helpers (:func:`en_verb`, :func:`de_verb`, :func:`de_adjective`)
 are the ones the generator uses, so text and lemmas stay consistent.
@@ -19,9 +24,11 @@ are the ones the generator uses, so text and lemmas stay consistent.
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 LANGUAGES: tuple[str, ...] = ("asl", "csl", "dgs")
 SPOKEN: dict[str, str] = {"asl": "en", "csl": "zh", "dgs": "de"}
@@ -96,31 +103,77 @@ def de_adjective(lemma: str, strong_en: bool) -> str:
     return base + ("en" if strong_en else "e")
 
 
+# --------------------------------------------------------------------------- lexicon
+@dataclass(frozen=True)
+class SpokenLexicon:
+    """The known words of one spoken language: what :func:`lemmatise` and :func:`segment` need.
+
+    ``lemmas``: dictionary forms (lower case, Chinese as written); ``irregular``: inflected form ->
+    lemma for forms no rule explains (German ``isst`` -> ``essen``); ``function_words``: words with no
+    sign of their own (articles, particles), needed to segment Chinese. A corpus hands out its own
+    (:meth:`slpkit.data.corpus.Corpus.spoken_lexicon`); nothing here knows a particular language's words.
+    """
+
+    language: str
+    lemmas: frozenset = frozenset()
+    irregular: Mapping[str, str] = field(default_factory=dict)
+    function_words: frozenset = frozenset()
+
+    def __post_init__(self) -> None:
+        check_language(self.language)
+        object.__setattr__(self, "lemmas", frozenset(self.lemmas))
+        object.__setattr__(self, "irregular", dict(self.irregular))
+        object.__setattr__(self, "function_words", frozenset(self.function_words))
+        object.__setattr__(self, "_words", self.lemmas | frozenset(self.irregular) | self.function_words)
+
+    @property
+    def words(self) -> frozenset:
+        """Every known written word (lemmas, irregular forms, function words): the segmentation list."""
+        return self._words  # type: ignore[attr-defined]
+
+    def lemmatise(self, word: str) -> str:
+        """:func:`lemmatise` with this lexicon."""
+        return lemmatise(word, self.language, self.lemmas, self.irregular)
+
+    def segment(self, text: str) -> list[str]:
+        """:func:`segment` with this lexicon's words."""
+        return segment(text, self.language, self.words)
+
+    def lemmas_of(self, text: str) -> list[str]:
+        """:func:`segment` then :func:`lemmatise` every word, with this lexicon."""
+        return [self.lemmatise(w) for w in self.segment(text)]
+
+    def state(self) -> dict[str, Any]:
+        """Plain-Python description (sorted lists), e.g. to store in a checkpoint; inverse :meth:`from_state`."""
+        return {"language": self.language, "lemmas": sorted(self.lemmas),
+                "irregular": dict(sorted(self.irregular.items())), "function_words": sorted(self.function_words)}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "SpokenLexicon":
+        try:
+            return cls(state["language"], state.get("lemmas", ()), state.get("irregular", {}),
+                       state.get("function_words", ()))
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"not a SpokenLexicon description ({type(err).__name__}: {err}): "
+                             "expected SpokenLexicon.state() output") from err
+
+
 # --------------------------------------------------------------------------- lemmas
-@lru_cache(maxsize=None)
-def _default_known(language: str) -> tuple[frozenset, dict]:
-    from slpkit.data.synthsign.lexicon import known_words
-
-    return known_words(language)
-
-
-def lemmatise(word: str, language: str, known: Iterable[str] | None = None,
-              irregular: dict[str, str] | None = None) -> str:
+def lemmatise(word: str, language: str, known: Iterable[str] = (),
+              irregular: Mapping[str, str] | None = None) -> str:
     """Lemma of ``word`` in the spoken language of ``language`` (rule-based).
 
-    Undoes the generator's inflections (:func:`en_verb`, :func:`de_verb`,
-    :func:`de_adjective`, listed irregular forms). Candidates are checked against
-    ``known`` lemmas (default: the SynthSign word bank); a word no rule explains is
-    returned lower-cased. Chinese words are not inflected and come back unchanged.
+    Undoes the inflections of :func:`en_verb`, :func:`de_verb` and :func:`de_adjective`:
+    a word in ``known`` (lemmas) is its own lemma, one in ``irregular`` (form -> lemma) maps
+    to its lemma, otherwise suffix-stripping candidates are tried in a fixed order and the
+    first one in ``known`` wins. A word no rule explains comes back lower-cased, so with no
+    ``known`` words this only lower-cases. Chinese words are not inflected and come back
+    unchanged. A corpus's lexicon: ``corpus.spoken_lexicon(language).lemmatise(word)``.
     """
     check_language(language)
     w = word.lower() if SPOKEN[language] != "zh" else word
-    if known is None:
-        known_set, irr = _default_known(language)
-    else:
-        known_set, irr = frozenset(known), {}
-    if irregular:
-        irr = {**irr, **irregular}
+    known_set = known if isinstance(known, frozenset) else frozenset(known)
+    irr = irregular or {}
     if w in known_set:
         return w
     if w in irr:
@@ -147,27 +200,17 @@ def lemmatise(word: str, language: str, known: Iterable[str] | None = None,
 
 
 # --------------------------------------------------------------------------- segmentation
-@lru_cache(maxsize=None)
-def _jieba_tokenizer():
-    import logging
-
-    import jieba
+@lru_cache(maxsize=8)
+def jieba_tokenizer(words: frozenset):
+    """A ``jieba.Tokenizer`` with ``words`` added at a high frequency (so they are never split), cached per word set."""
+    import jieba  # optional heavy import (dictionary load): only Chinese segmentation needs it
 
     jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer()
     tok.initialize()
-    known, irr = _default_known("csl")
-    for w in sorted(set(known) | set(irr)):
+    for w in sorted(words):
         tok.add_word(w, freq=10**6)
     return tok
-
-
-@lru_cache(maxsize=None)
-def _zh_vocab() -> frozenset:
-    from slpkit.data.synthsign.lexicon import FUNCTION_WORDS
-
-    known, irr = _default_known("csl")
-    return frozenset(known) | frozenset(irr) | FUNCTION_WORDS["csl"]
 
 
 def _max_match(token: str, vocab: frozenset, max_len: int = 4) -> list[str]:
@@ -187,25 +230,32 @@ def _max_match(token: str, vocab: frozenset, max_len: int = 4) -> list[str]:
     return out
 
 
-def segment(text: str, language: str) -> list[str]:
+def segment(text: str, language: str, words: Iterable[str] = ()) -> list[str]:
     """Split spoken text into words (punctuation dropped).
 
-    Chinese (``csl``): ``jieba`` with HMM off and the SynthSign word list added, so
-    the result is deterministic and matches the glosses' words. English/German:
-    lower-cased, split on anything that is not a letter (apostrophes kept inside words).
+    Chinese (``csl``): ``jieba`` with HMM off and ``words`` added (deterministic); a token
+    that is not in ``words`` but can be covered by them is split further by forward maximum
+    matching, so the result matches a lexicon's word boundaries (give the lemmas *and* the
+    function words). English / German: lower-cased, split on anything that is not a letter
+    (apostrophes kept inside words); ``words`` is not needed.
     """
     check_language(language)
     if SPOKEN[language] == "zh":
-        toks = _jieba_tokenizer().lcut(text, HMM=False)
+        vocab = words if isinstance(words, frozenset) else frozenset(words)
+        toks = jieba_tokenizer(vocab).lcut(text, HMM=False)
         toks = [t for t in (x.strip() for x in toks) if t and not all(ch in _PUNCT_ZH for ch in t)]
-        vocab = _zh_vocab()
         out: list[str] = []
         for t in toks:
-            out += t if isinstance(t, list) else (_max_match(t, vocab) if t not in vocab else [t])
+            out += [t] if t in vocab else _max_match(t, vocab)
         return out
     return [m.group(0) for m in _WORD_RE.finditer(text.lower())]
 
 
-def lemmas(text: str, language: str) -> list[str]:
-    """:func:`segment` then :func:`lemmatise` every word."""
-    return [lemmatise(w, language) for w in segment(text, language)]
+def lemmas(text: str, language: str, lexicon: SpokenLexicon | None = None) -> list[str]:
+    """:func:`segment` then :func:`lemmatise` every word, with ``lexicon`` (``None``: no known words)."""
+    if lexicon is None:
+        return [lemmatise(w, language) for w in segment(text, language)]
+    if lexicon.language != language:
+        raise ValueError(f"lexicon of {lexicon.language!r} given for text in {language!r}: "
+                         f"pass corpus.spoken_lexicon({language!r})")
+    return lexicon.lemmas_of(text)

@@ -19,15 +19,14 @@ spacing rules, so ``detokenize(tokenize(t)) == t`` for corpus text.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import Counter
-from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 import torch
 
 from slpkit.data.text import LANG_TOKENS, check_language
+from slpkit.data.text import jieba_tokenizer as _jieba
 
 __all__ = ["PAD", "UNK", "BOS", "EOS", "SPECIALS", "ZH_MODES", "tokenize", "detokenize", "TextVocab"]
 
@@ -43,18 +42,6 @@ def _check_zh(zh: str) -> str:
     if zh not in ZH_MODES:
         raise ValueError(f"zh={zh!r}: use 'char' (one token per Chinese character) or 'jieba' (jieba words)")
     return zh
-
-
-@lru_cache(maxsize=8)
-def _jieba(words: frozenset):
-    import jieba  # optional heavy import: only Chinese word segmentation needs it
-
-    jieba.setLogLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
-    tok.initialize()
-    for w in sorted(words):
-        tok.add_word(w, freq=10**6)
-    return tok
 
 
 def tokenize(text: str, language: str, zh: str = "char", lowercase: bool = False, words: Iterable[str] = ()) -> list[str]:

@@ -1,7 +1,7 @@
 """Evaluation metrics for sign language production, every convention named.
 
-See ``shared/reference-notes.md`` ("Metrics: three DTW conventions that give
-incomparable numbers"): SOKE DTW (:func:`dtw_soke`, DTW-JPE, DTW-PA-JPE), Progressive
+See ``docs/reference.md`` ("Metrics": three DTW conventions that give incomparable
+numbers): SOKE DTW (:func:`dtw_soke`, DTW-JPE, DTW-PA-JPE), Progressive
 Transformers DTW (:func:`dtw_pt`), SLRTP 2025 DTW-MJE (:func:`dtw_mje_slrtp`);
 MPJPE / PA-MPJPE for tokenizer reconstruction; codebook statistics; back-translation
 BLEU-1..4 / chrF / ROUGE-L; latency.

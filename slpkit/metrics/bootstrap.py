@@ -33,8 +33,8 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-__all__ = ["VERDICTS", "Ordering", "paired_bootstrap", "ordering", "ordering_rows", "ORDERING_COLUMNS",
-           "orderings_table", "weighted_mean"]
+__all__ = ["VERDICTS", "Ordering", "paired_bootstrap", "bootstrap_ci", "ordering", "ordering_rows",
+           "ORDERING_COLUMNS", "orderings_table", "weighted_mean"]
 
 VERDICTS = ("holds", "reversed", "within noise")
 Score = Union[Sequence[float], np.ndarray, Callable[[np.ndarray], float]]
@@ -91,6 +91,19 @@ def paired_bootstrap(a: Score, b: Score, better: str = "lower", n_resamples: int
     verdict = "holds" if lo > 0 else "reversed" if hi < 0 else "within noise"
     return {"a": float(sa), "b": float(sb), "diff": float(sign * (sa - sb)), "lo": float(lo), "hi": float(hi),
             "verdict": verdict, "n": int(na), "resamples": int(n_resamples)}
+
+
+def bootstrap_ci(score: Score, n_resamples: int = 1000, seed: int = 0, ci: float = 0.95,
+                 n: int | None = None) -> tuple[float, float, float]:
+    """``(value on all sentences, lo, hi)``: percentile bootstrap interval of one system's score over its test
+    sentences (the leaderboard's error bars; comparisons between systems use :func:`paired_bootstrap`)."""
+    f, size = _statistic(score, n, "score")
+    if int(n_resamples) < 100 or not 0.5 < float(ci) < 1.0:
+        raise ValueError(f"n_resamples={n_resamples}, ci={ci}: use >= 100 resamples and a coverage in (0.5, 1)")
+    rng = np.random.default_rng(seed)
+    vals = np.array([f(rng.integers(0, size, size)) for _ in range(int(n_resamples))])
+    lo, hi = np.quantile(vals, [(1 - ci) / 2, 1 - (1 - ci) / 2])
+    return float(f(np.arange(size))), float(lo), float(hi)
 
 
 @dataclasses.dataclass

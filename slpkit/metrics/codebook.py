@@ -1,8 +1,8 @@
 """Codebook usage statistics of a vector-quantised tokenizer.
 
-Reference: ``shared/reference-notes.md``, "VQ-VAE tokenizer": SOKE / T2M-GPT report the
-perplexity ``exp(-sum_k p_k log p_k)`` of the code distribution; utilisation is the share
-of codes used at least once. An ideal codebook of size K has perplexity K and 100 %
+SOKE's public code (from T2M-GPT) logs the perplexity ``exp(-sum_k p_k log p_k)`` of the
+code distribution; utilisation is the share of codes used at least once (M3T Table 3,
+"Codebook %"). ``docs/reference.md``, "VQ-VAE tokenizer". An ideal codebook of size K has perplexity K and 100 %
 utilisation; a collapsed one has perplexity ~1.
 
 Shapes: ``indices`` any integer array (e.g. ``(B, T')`` token ids), a torch tensor, or a

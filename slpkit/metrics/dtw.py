@@ -1,7 +1,10 @@
 """Fast dynamic time warping (DTW) with the three conventions of the SLP literature.
 
-Reference: ``shared/reference-notes.md``, section "Metrics: three DTW conventions that
-give incomparable numbers". The three named conventions are:
+Sources: SOKE's public code (``dtw_soke``; the same DTW is reported by M3T Sec. 4.1 and
+SignSparK Tables 1-2), Progressive Transformers (Saunders et al. 2020, ``dtw_pt``) and the
+SLRTP 2025 challenge evaluation code, SLRTP-Sign-Production-Evaluation (``dtw_mje_slrtp``;
+DARSLP Tables 1-6 "DTW-MJE"); ``docs/reference.md``, "Three DTW conventions". The three
+named conventions give numbers that cannot be compared with each other:
 
 ========================  ==============================  ===============================
 function                  per-frame cost                  reported value

@@ -1,7 +1,8 @@
 """Joint-position errors: MPJPE, PA-MPJPE, DTW-JPE, DTW-PA-JPE (SOKE convention).
 
-Reference: ``shared/reference-notes.md``, "Metrics: three DTW conventions"; SOKE
-(Zuo et al., "Signs as Tokens", 2024) Tables 1-2, also used by SignSparK and M3T.
+SOKE (Zuo et al., "Signs as Tokens", CVPR 2025) Sec. 4 "Evaluation Metrics" and Tables 1-2,
+computed as SOKE's public code does; M3T (Sec. 4.1, Table 1) and SignSparK (Tables 1-2) report
+the same metrics. ``docs/reference.md``, "Three DTW conventions".
 
 - :func:`mpjpe` / :func:`pa_mpjpe`: frames in correspondence (tokenizer reconstruction),
   mean over frames and joints of the Euclidean error; PA = per-frame similarity

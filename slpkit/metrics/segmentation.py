@@ -30,6 +30,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from slpkit.data.formats.signspark import label_spans
+
 __all__ = ["CLASS_NAMES", "span_iou", "match_segments", "segment_counts", "segment_f1", "segment_f1_statistic",
            "frame_counts", "frame_f1", "boundary_errors", "segmentation_scores", "segmentation_scores_from_spans",
            "tags_from_spans"]
@@ -148,18 +150,17 @@ def segmentation_scores(pred_tags: Sequence[np.ndarray], ref_tags: Sequence[np.n
                         ref_spans: Sequence[Sequence[Sequence[int]]] | None = None, iou: float = 0.5) -> dict[str, Any]:
     """All segmentation metrics of a test set.
 
-    Spans default to the tags' spans (read like :func:`slpkit.generators.signspark.bio.bio_to_spans`).
+    Spans default to the tags' spans (:func:`slpkit.data.formats.signspark.label_spans`, which
+    :func:`slpkit.generators.signspark.bio.bio_to_spans` also follows).
     Returns the frame F1s, ``segment_f1``, ``onset_error`` / ``offset_error`` / ``boundary_error`` (frames),
     ``matched``, ``n`` and ``per_sentence``: ``{'segment_counts': (N, 3), 'segment_f1': (N,), 'onset_error': (N,),
     'boundary_error': (N,)}`` (the errors NaN for a sentence without a matched segment).
     """
-    from slpkit.generators.signspark.bio import bio_to_spans
-
     pred_tags, ref_tags = list(pred_tags), list(ref_tags)
     if not ref_tags:
         raise ValueError("no sentences to score: pass at least one tag sequence")
-    P = [bio_to_spans(t) for t in pred_tags] if pred_spans is None else list(pred_spans)
-    R = [bio_to_spans(t) for t in ref_tags] if ref_spans is None else list(ref_spans)
+    P = [label_spans(t) for t in pred_tags] if pred_spans is None else list(pred_spans)
+    R = [label_spans(t) for t in ref_tags] if ref_spans is None else list(ref_spans)
     out: dict[str, Any] = frame_f1(pred_tags, ref_tags)
     counts = segment_counts(P, R, iou)
     out["segment_f1"] = _f1_from_counts(counts)

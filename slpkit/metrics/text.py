@@ -1,7 +1,8 @@
 """Back-translation text metrics: BLEU-1..4, chrF, ROUGE-L.
 
-Reference: ``shared/reference-notes.md``, "Metrics" (back-translation): BLEU-1..4 are
-sacrebleu corpus BLEU without extra tokenisation (``tokenize='none'``: the text is
+Back-translation scoring as in SOKE Sec. 4 (BLEU-4), DARSLP Tables 1-6 (BLEU-1..4, chrF,
+ROUGE) and M3T Sec. 4.1 / Table 2 (BLEU-4, ROUGE-L); ``docs/reference.md``, "Other metrics".
+BLEU-1..4 are sacrebleu corpus BLEU without extra tokenisation (``tokenize='none'``: the text is
 scored as whitespace-separated tokens), chrF from sacrebleu, ROUGE-L; Chinese is
 scored per character (every non-space character becomes a token). SOKE and DARSLP
 report these for the back-translated text of generated signing.

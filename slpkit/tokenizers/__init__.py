@@ -29,9 +29,11 @@ from slpkit.tokenizers.stats import (
     mean_pose_report,
     mean_utilisation,
     modality_row,
+    recon_statistic,
     reconstruction_report,
     run_tokenizer_experiment,
     tokenize_clips,
+    utilisation_statistic,
 )
 from slpkit.tokenizers.vq import EMAResetQuantizer, QuantizerOutput, VectorQuantizer
 
@@ -40,5 +42,5 @@ __all__ = [
     "PartwiseTokenizer", "partition_streams", "m3t_features", "m3t_poses", "TokenizerConfig", "TokenizerModule",
     "build_tokenizer", "train_tokenizer", "load_tokenizer", "cache_path", "codebook_report", "evaluate_tokenizer",
     "mean_pose_report", "reconstruction_report", "tokenize_clips", "experiment_config", "run_tokenizer_experiment",
-    "mean_utilisation", "modality_row", "MODALITY_COLUMNS",
+    "mean_utilisation", "modality_row", "MODALITY_COLUMNS", "recon_statistic", "utilisation_statistic",
 ]

@@ -1,7 +1,8 @@
 """1D-convolutional residual encoder / decoder of the motion tokenizers.
 
 The shape follows T2M-GPT / MotionGPT, which SOKE (Sec. 3.2) and M3T (App. 0.D.1)
-both build on (see ``reference-notes.md``, "VQ-VAE tokenizer")::
+both build on (T2M-GPT's VQ-VAE as forked by SOKE's public code; ``docs/reference.md``,
+"VQ-VAE tokenizer")::
 
     Encoder  (B, T, D) -> Conv1d(D, W, k3) + ReLU
                        -> down_t x [Conv1d(W, W, k4, stride 2, pad 1) + Resnet1D(W)]

@@ -4,8 +4,8 @@ Each of ``d = len(levels)`` latent dimensions is squashed and rounded onto ``L_i
 the implicit codebook is the grid of all combinations, size ``prod(levels)``. No codebook,
 no codebook or commitment loss: training minimises reconstruction only (M3T Eq. 4, 6).
 
-Per dimension with ``L`` levels (``reference-notes.md`` "FSQ"; lucidrains'
-vector-quantize-pytorch, which the tests compare against)::
+Per dimension with ``L`` levels (lucidrains' vector-quantize-pytorch ``FSQ``, which the tests
+compare against; ``docs/reference.md``, "FSQ")::
 
     half_l = (L - 1) * (1 + eps) / 2          offset = 0.5 if L even else 0
     shift  = atanh(offset / half_l)

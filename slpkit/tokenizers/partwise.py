@@ -51,6 +51,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from slpkit.body import layouts as L
 from slpkit.checks import check_motion
 from slpkit.tokenizers.conv import Decoder, Encoder
 from slpkit.tokenizers.fsq import FSQ
@@ -93,8 +94,6 @@ class Stream:
 
 def partition_streams(partition: str) -> tuple[list[Stream], int, int]:
     """``(streams, input_dim, feature_dim)`` of a partition (see the module table)."""
-    from slpkit.body import layouts as L
-
     if partition == "m3t":
         dims = L.SMPLFX_DIMS
         streams, start = [], 0
@@ -112,8 +111,6 @@ def partition_streams(partition: str) -> tuple[list[Stream], int, int]:
 def m3t_features(x241: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
     """``(..., 241)`` ``[V133 | F108]`` -> ``(..., 348)`` SMPL-FX stream features
     ``body 60 | lhand 90 (mirrored) | rhand 90 | face 108``."""
-    from slpkit.body import layouts as L
-
     st = L.smplfx_streams(x241[..., :L.D133], x241[..., L.D133:], mirror_left=True)
     parts = [st[k] for k in M3T_STREAMS]
     return torch.cat(parts, -1) if isinstance(x241, torch.Tensor) else np.concatenate(parts, -1)
@@ -121,8 +118,6 @@ def m3t_features(x241: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
 
 def m3t_poses(features: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
     """Inverse of :func:`m3t_features`: ``(..., 348)`` -> ``(..., 241)`` (left hand un-mirrored)."""
-    from slpkit.body import layouts as L
-
     streams, s = {}, 0
     for k in M3T_STREAMS:
         d = L.SMPLFX_DIMS[k]

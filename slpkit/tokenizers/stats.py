@@ -6,8 +6,8 @@
   ("Codebook %"); T2M-GPT / SOKE log the perplexity.
 * :func:`reconstruction_report` - MPJPE / PA-MPJPE (mm, frames in correspondence, per-frame
   Procrustes for PA) on the SOKE metric joints of ``slpkit.body.fk`` (body 12, each hand
-  21), SOKE Tables 3 / S6 "JPE" (reference notes: "Tokenizer reconstruction: MPJPE /
-  PA-MPJPE, in mm, averaged over frames"); ``hand`` = mean of both hands. MPJPE is
+  21), SOKE Tables 3 / S6 "JPE" (docs/reference.md, "Other metrics": MPJPE /
+  PA-MPJPE in mm, averaged over frames); ``hand`` = mean of both hands. MPJPE is
   root-aligned per part (joint 0: neck for the body, wrist for a hand, as SOKE's DTW-JPE
   does), which removes the arm's translation from the hand error; the wrist's global
   rotation still comes from the body tokens, so PA-MPJPE is the hand-only measure. For the 'm3t'
@@ -26,6 +26,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from slpkit.metrics.bootstrap import weighted_mean
 from slpkit.tokenizers.module import TokenizerConfig, TokenizerModule, clip_poses, train_tokenizer
 from slpkit.tokenizers.partwise import PartwiseTokenizer
 
@@ -207,3 +208,24 @@ def modality_row(label: str, result: Mapping[str, Any], extra: Sequence[Any] = (
     hand_use = 0.5 * (cb["lhand"]["utilisation"] + cb["rhand"]["utilisation"])
     return [label, *extra, rc["body"]["pa_mpjpe_mm"], rc["hand"]["pa_mpjpe_mm"], rc["face"]["param_mae"],
             cb["body"]["utilisation"], hand_use, cb["face"]["utilisation"]]
+
+
+# ------------------------------------------------------------------ bootstrap statistics (notebooks 02 / 03 orderings)
+def recon_statistic(report: Mapping[str, Any], key: str):
+    """``f(clip indices)`` = frame-weighted mean of ``report['per_clip'][key]`` (e.g. ``'hand_pa_mpjpe_mm'``) over
+    a resample of the clips: the statistic :func:`slpkit.metrics.bootstrap.ordering` compares between tokenizers.
+    ``report``: a :func:`reconstruction_report` / :func:`mean_pose_report` result."""
+    if key not in report.get("per_clip", {}):
+        raise ValueError(f"unknown reconstruction key {key!r}: the report has {sorted(report.get('per_clip', {}))}")
+    return weighted_mean(report["per_clip"][key], report["frames"])
+
+
+def utilisation_statistic(tokens: Sequence[Mapping[str, Any]], stream: str, codebook_size: int):
+    """``f(clip indices)`` = share (%) of the ``codebook_size`` codes of ``stream`` used by a resample of the clips'
+    tokens. A count of distinct codes is biased low on resamples (repeated clips add no new codes), so its
+    bootstrap interval can sit below the full-data value; both quantizers share the bias on the same resamples."""
+    ids = [np.asarray(t[stream]).ravel() for t in tokens]
+    if not ids:
+        raise ValueError("no tokens: pass the tokens of at least one clip")
+    K = int(codebook_size)
+    return lambda idx: 100.0 * len(np.unique(np.concatenate([ids[i] for i in idx]))) / K

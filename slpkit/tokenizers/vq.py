@@ -2,10 +2,10 @@
 
 Both map latents ``z`` of shape ``(B, N, C)`` to the nearest of ``K`` codes
 (Euclidean distance) and pass gradients straight through:
-``z_q = z + sg(c_k - z)`` (van den Oord et al.; SOKE Eq. 2-3).
+``z_q = z + sg(c_k - z)`` (van den Oord et al.; SOKE Eq. 1).
 
-:class:`EMAResetQuantizer` (T2M-GPT ``QuantizeEMAReset``, used by MotionGPT and SOKE;
-``reference-notes.md`` "VQ-VAE tokenizer") does not learn the codebook by gradient:
+:class:`EMAResetQuantizer` (T2M-GPT ``QuantizeEMAReset``, used by MotionGPT and SOKE's public code;
+``docs/reference.md``, "VQ-VAE tokenizer") does not learn the codebook by gradient:
 
 * first training batch: codebook <- encoder outputs of that batch (tiled with small
   noise when the batch has fewer vectors than codes);
@@ -16,7 +16,7 @@ Both map latents ``z`` of shape ``(B, N, C)`` to the nearest of ``K`` codes
       codebook_k <- code_sum_k / code_count_k        if code_count_k >= threshold (1.0)
                     random encoder output of the batch otherwise   (dead-code reset)
 
-* loss: commitment only, ``mse(z, sg(z_q))`` (SOKE weights it 0.02).
+* loss: commitment only, ``mse(z, sg(z_q))`` (SOKE's code weights it 0.02).
 
 Under DDP (``torch.distributed`` initialised, e.g. Lightning ``strategy='ddp'``) the per-step
 ``E @ X`` / ``E.sum(1)`` are all-reduced (summed), so the EMA follows the global batch exactly as
@@ -25,7 +25,7 @@ broadcast: every rank keeps an identical codebook. Every rank must then run the 
 training-mode forwards (as DDP does). Without a process group nothing changes.
 
 :class:`VectorQuantizer` learns the codebook with the VQ-VAE losses
-``||sg(z) - e||^2 + beta ||z - sg(e)||^2``.
+``||sg(z) - e||^2 + beta ||z - sg(e)||^2`` (the embedding + commitment losses of SOKE Sec. 3.2).
 
 Common API: ``forward(z) -> QuantizerOutput``, ``quantize(z) -> (z_q, indices)`` (no state
 change), ``encode_indices(z)``, ``decode_indices(indices)``, ``codebook_size``.

@@ -42,7 +42,7 @@ def _seq(x, name: str) -> np.ndarray:
 
 
 def _writer(path: str, fps: int):
-    from matplotlib import animation
+    from matplotlib import animation  # plotting import kept local: importing slpkit.viz stays cheap
 
     ext = os.path.splitext(path)[1].lower()
     if ext == ".gif":
@@ -107,6 +107,7 @@ class _Skeleton:
 
 
 def _render(seqs, parents, path, fps, view, titles, colors, figsize, dpi) -> str:
+    # plotting imports kept local: importing slpkit.viz stays cheap
     from matplotlib import animation
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -1,7 +1,8 @@
 """Single-frame skeleton plots (matplotlib): joint trees, 178-keypoint layout, parts.
 
-Reference: ``shared/reference-notes.md`` (SLRTP 2025 / DARSLP keypoints: 8 body + 21 + 21
-hands + 128 face = 178 x 3; SOKE metric joint sets body 12, hands 21). SMPL-X coordinates
+Layouts: SLRTP 2025 / DARSLP keypoints (DARSLP Sec. 3.1, 4.1: 8 body + 21 + 21 hands + 128 face
+= 178 x 3) and SOKE's metric joint sets (body 12, hands 21; ``docs/reference.md``, "Metrics").
+SMPL-X coordinates
 are y-up, x to the signer's left, z towards the camera, so the default ``view='front'``
 draws ``(x, y)`` and ``view='3d'`` draws ``(x, z, y)`` with y vertical.
 
@@ -69,7 +70,7 @@ def _frame(x, name: str = "joints") -> np.ndarray:
 
 def make_axes(view: str = "front", ax=None, figsize=(4, 4)):
     """Return ``ax`` or a new axes for ``view`` in ``{'front', '3d'}``."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # plotting import kept local: importing slpkit.viz stays cheap
 
     if view not in ("front", "3d"):
         raise ValueError(f"view must be 'front' or '3d', got {view!r}.")

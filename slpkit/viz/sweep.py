@@ -21,7 +21,7 @@ def plot_codebook_sweep(results: Mapping[str, Mapping[str, Any]], key: str | Non
     Returns the matplotlib ``Figure`` (the caller shows it, e.g. ``plt.show()``); usable as an
     ipywidgets callback through ``functools.partial(plot_codebook_sweep, results)``.
     """
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # plotting import kept local: importing slpkit.viz stays cheap
 
     keys = list(results)
     if not keys:
@@ -56,7 +56,7 @@ def codebook_sweep_widget(results: Mapping[str, Mapping[str, Any]], key: str | N
     ``key``, default the middle one). The widget draws once on creation; ``widget.result`` is the
     last figure. In a headless run (papermill) widgets do not render: draw the static plot as well.
     """
-    import ipywidgets as widgets
+    import ipywidgets as widgets  # notebook-only dependency: imported when a widget is built
 
     keys = list(results)
     dropdown = widgets.Dropdown(options=keys, value=keys[len(keys) // 2] if key is None else key, description=description)

@@ -33,6 +33,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from slpkit.body import layouts
 from slpkit.data.formats._io import as_float32, corrupt, load_npz, natural_sorted, require_dir
 
 STREAM_DIMS = {"body": 60, "lhand": 90, "rhand": 90, "face": 56}
@@ -41,8 +42,6 @@ LABEL_OUTSIDE, LABEL_INSIDE, LABEL_START = 0, 1, 2
 
 def sentence_streams(sentence: Any) -> dict[str, np.ndarray]:
     """rot6D streams ``{'body', 'lhand', 'rhand', 'face'}`` of a corpus sentence (float32)."""
-    from slpkit.body import layouts
-
     streams = layouts.rot6d_streams(sentence.v133, np.asarray(sentence.face108)[:, :50])
     return {k: as_float32(streams[k]) for k in STREAM_DIMS}
 
@@ -117,10 +116,10 @@ def load_signspark(root: str | Path, split: str) -> list[dict[str, Any]]:
     return [read_sequence(p) for p in paths]
 
 
-def keyframes(labels: np.ndarray) -> np.ndarray:
-    """SignSparK keyframes: first, middle and last frame of every labelled segment (sorted, unique)."""
-    lab = np.asarray(labels)
-    out: list[int] = []
+def _segments(lab: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, end_exclusive)`` of every labelled segment: a segment starts at a ``2`` (or at a ``1`` that
+    follows a ``0`` / the first frame) and runs over the following ``1`` frames."""
+    out: list[tuple[int, int]] = []
     t, T = 0, len(lab)
     while t < T:
         if lab[t] == LABEL_START or (lab[t] == LABEL_INSIDE and (t == 0 or lab[t - 1] == LABEL_OUTSIDE)):
@@ -128,8 +127,30 @@ def keyframes(labels: np.ndarray) -> np.ndarray:
             t += 1
             while t < T and lab[t] == LABEL_INSIDE:
                 t += 1
-            e = t - 1
-            out += [s, (s + e) // 2, e]
+            out.append((s, t))
         else:
             t += 1
+    return out
+
+
+def label_spans(labels: np.ndarray) -> list[tuple[int, int]]:
+    """Segments ``(start, end_exclusive)`` of per-frame labels (0 outside, 1 inside, 2 start), sorted and disjoint.
+
+    Read the way :func:`keyframes` reads them, so any label sequence gives valid spans; labels other than
+    0 / 1 / 2 raise ``ValueError``.
+    """
+    lab = np.asarray(labels).reshape(-1)
+    bad = ~np.isin(lab, (LABEL_OUTSIDE, LABEL_INSIDE, LABEL_START))
+    if bad.any():
+        raise ValueError(f"tags hold {lab[bad][:3].tolist()} at frames {np.nonzero(bad)[0][:3].tolist()}: "
+                         "use 0 (outside), 1 (inside) or 2 (sign start)")
+    return _segments(lab)
+
+
+def keyframes(labels: np.ndarray) -> np.ndarray:
+    """SignSparK keyframes: first, middle and last frame of every labelled segment (sorted, unique)."""
+    out: list[int] = []
+    for s, t in _segments(np.asarray(labels)):
+        e = t - 1
+        out += [s, (s + e) // 2, e]
     return np.unique(np.asarray(out, dtype=np.int64))

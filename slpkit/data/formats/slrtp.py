@@ -22,6 +22,7 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
+from slpkit.body import keypoints
 from slpkit.checks import check_shape
 from slpkit.data.formats._io import corrupt, require_file
 
@@ -38,8 +39,6 @@ def slrtp_path(root: str | Path, split: str) -> Path:
 
 def sentence_keypoints(sentence: Any) -> np.ndarray:
     """``(T, 178, 3)`` float32 keypoints of a corpus sentence."""
-    from slpkit.body import keypoints
-
     return np.asarray(keypoints.keypoints178(sentence.v133, sentence.face108), dtype=np.float32)
 
 

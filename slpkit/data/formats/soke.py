@@ -40,6 +40,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from slpkit.body import layouts
 from slpkit.checks import check_motion
 from slpkit.data.formats._io import (
     as_float32,
@@ -124,8 +125,6 @@ def soke_length_rules(v133: np.ndarray, fps: float) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 def v133_to_frames(v133: np.ndarray, shape: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
     """``(T, 133)`` SOKE vector -> one dict of the 7 ``smplx_*`` keys per frame (float32 vectors)."""
-    from slpkit.body import layouts
-
     check_motion(v133, 133, "v133")
     keys = layouts.v133_to_keys(as_float32(v133))
     if shape is not None:
@@ -136,8 +135,6 @@ def v133_to_frames(v133: np.ndarray, shape: np.ndarray | None = None) -> list[di
 
 def frames_to_v133(frames: Sequence[dict[str, Any]], names: Sequence[str | Path] | None = None) -> np.ndarray:
     """Per-frame ``smplx_*`` dicts -> ``(T, 133)`` float32. ``names`` (file per frame) go into errors."""
-    from slpkit.body import layouts
-
     stacked: dict[str, list[np.ndarray]] = {k: [] for k in SOKE_KEYS}
     for i, fr in enumerate(frames):
         where = names[i] if names is not None else f"frame {i}"

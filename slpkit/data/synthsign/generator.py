@@ -14,6 +14,9 @@ Language design (what the papers' ablations need):
   open-class concepts ("cold" among them) share their sign across languages (SOKE Sec. 4.3).
 - Minimal pairs differing only in handshape and "confusing" pairs differing only in face
   (M3T's NMFs-CSL probe) are listed in ``meta['minimal_pairs']`` / ``meta['nmf_pairs']``.
+- The spoken languages' words: ``meta['known_words'][lang]`` (``lemmas`` of the whole word bank,
+  German ``irregular`` forms -> lemma) and ``meta['function_words'][lang]``; read them with
+  ``corpus.spoken_lexicon(lang)`` (segmentation and lemmatisation, :mod:`slpkit.data.text`).
 - Grammatical non-manuals span the sentence (question brows, negation head shake, topic).
 - Coarticulation: minimum-jerk transitions whose length depends on the distance and which
   start inside the previous sign (anticipatory handshape) -- never concatenation.
@@ -38,7 +41,7 @@ from slpkit.data.corpus import SPLITS, Corpus, DictEntry, Sentence
 from slpkit.data.synthsign import motion as mo
 from slpkit.data.synthsign.config import SynthSignConfig
 from slpkit.data.synthsign.grammar import SentencePlan, sample_plan
-from slpkit.data.synthsign.lexicon import FUNCTION_WORDS, Lexicon, build_lexicons, sub_rng
+from slpkit.data.synthsign.lexicon import FUNCTION_WORDS, Lexicon, build_lexicons, known_words, sub_rng
 from slpkit.data.text import LANG_TOKENS, LANGUAGES, check_language
 
 
@@ -167,6 +170,7 @@ class SynthSign:
             "shared_concepts": {cid: {lang: self.lexicons[lang].glosses[cid] for lang in langs} for cid in shared},
             "lexicon": lexicon_meta,
             "function_words": {lang: sorted(FUNCTION_WORDS[lang]) for lang in langs},
+            "known_words": {lang: _known_words_meta(lang) for lang in langs},
             "signers": {lang: [dataclasses.asdict(s) for s in ss] for lang, ss in self.signers.items()},
             "face_basis": self.basis.astype(np.float32),
             "face_latent": ["brow_raise", "brow_furrow", "lexical_face", "mouth_0", "mouth_1", "mouth_2",
@@ -191,6 +195,12 @@ class SynthSign:
                     dictionary.append(self.render_citation(lang, cid, k, fill_jaw=False))
         mo.fill_jaw6d([(s.v133, s.face108) for s in sentences] + [(d.v133, d.face108) for d in dictionary])
         return Corpus(sentences=sentences, dictionary=dictionary, meta=self.meta(info))
+
+
+def _known_words_meta(lang: str) -> dict:
+    """``{'lemmas': [...], 'irregular': {form: lemma}}`` of the whole word bank (what ``Corpus.spoken_lexicon`` reads)."""
+    lemmas, irregular = known_words(lang)
+    return {"lemmas": sorted(lemmas), "irregular": dict(sorted(irregular.items()))}
 
 
 def generate(cfg: SynthSignConfig | None = None) -> Corpus:

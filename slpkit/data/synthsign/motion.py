@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from slpkit.body.rotations import axis_angle_to_rot6d
 from slpkit.data.synthsign import phonology as ph
 
 D = 133
@@ -341,8 +342,6 @@ def to_outputs(x: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def fill_jaw6d(pairs: list) -> None:
     """Set ``face108[:, 102:108] = rot6d(v133[:, 120:123])`` for a list of ``(v133, face108)``, in place."""
-    from slpkit.body.rotations import axis_angle_to_rot6d
-
     if not pairs:
         return
     jaw = np.concatenate([v[:, 120:123] for v, _ in pairs]).astype(np.float64)

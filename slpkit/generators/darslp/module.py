@@ -192,27 +192,27 @@ class Darslp:
         return self.ae.eval().decode(latents.float()).cpu().numpy().astype(np.float32)
 
     # -- stage 2
-    def _dataset(self, examples: Sequence[Example], cap: int | None = None) -> tuple[LatentDataset, list[torch.Tensor]]:
-        """Token ids (language token first), GT encodings (capped at ``cap`` frames) and region masks, and the
-        uncapped encodings."""
+    def _dataset(self, examples: Sequence[Example], cap: int | None,
+                 encodings: Sequence[torch.Tensor] | None = None) -> LatentDataset:
+        """Token ids (language token first), GT encodings and region masks, capped at ``cap`` frames."""
         L = self.nat.cfg.max_text_len if self.nat is not None else self.cfg.nat.max_text_len
         ids = [torch.tensor(self.vocab.encode(e.text, e.language, lang=True, max_len=L - 1), dtype=torch.long)
                for e in examples]
-        enc = [self.encode(e.keypoints, e.mask) for e in examples]
-        rms = [None if e.mask is None else region_frame_mask(e.mask) for e in examples]
-        rms = [None if m is None else {r: v[:cap] for r, v in m.items()} for m in rms]
-        return LatentDataset(ids, [z[:cap] for z in enc], rms), enc
+        enc = encodings if encodings is not None else [self.encode(e.keypoints, e.mask) for e in examples]
+        rms = [None if e.mask is None else {r: v[:cap] for r, v in region_frame_mask(e.mask).items()} for e in examples]
+        return LatentDataset(ids, [z[:cap] for z in enc], rms)
 
-    def attach_data(self, examples: Sequence[Example], val: Sequence[Example] | None = None) -> "Darslp":
+    def attach_data(self, examples: Sequence[Example], val: Sequence[Example] | None = None,
+                    _encodings: Sequence[torch.Tensor] | None = None) -> "Darslp":
         """Training (and validation) items for :meth:`train_phase` from examples, with this model's AE and vocab
         (what a model loaded from the cache needs before more training)."""
         self._need("nat")
         self._check_examples(examples)
-        self._data = self._dataset(examples, self.max_len)[0]
+        self._data = self._dataset(examples, self.max_len, _encodings)
         self._val = None
         if val:
             self._check_examples(val)
-            self._val = self._dataset(val, self.max_len)[0]
+            self._val = self._dataset(val, self.max_len)
         return self
 
     def prepare_generator(self, examples: Sequence[Example], val: Sequence[Example] | None = None) -> "Darslp":
@@ -232,7 +232,7 @@ class Darslp:
         self.nat = NonAutoregressiveTransformer(nat_cfg, self.ae.latent_dim, vocab_size=len(self.vocab))
         # canonical reference pose (Sec. 3.2) = encoding of the mean training pose
         self.nat.set_reference(self.encode(self.ae.mean_pose[None]).reshape(-1) if self.cfg.ae.normalize else self.prior.mu)
-        self.attach_data(examples, val)
+        self.attach_data(examples, val, _encodings=enc)
         self.epochs_done, self.history, self.phase1_state = 0, [], None
         return self
 

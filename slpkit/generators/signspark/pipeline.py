@@ -69,7 +69,8 @@ class CFMConfig(TrainConfig):
     max_text_len: int = 64
     keyframe_input: str = "interpolated"
     skip: bool = True
-    skip_gain: float = 0.9
+    skip_gain: float = 0.95
+    parametrisation: str = "x1"
     t_eps: float = 1e-3  # t ~ U(t_eps, 1)
     w_flow: float = 0.5
     w_recon: float = 1.0
@@ -136,7 +137,8 @@ class CFMConfig(TrainConfig):
         return FlowNetConfig(dim=FEATURE_DIM, d_model=self.d_model, n_heads=self.n_heads, layers=self.layers,
                              ff_dim=self.ff_dim, text_layers=self.text_layers, conv_kernel=self.conv_kernel,
                              dropout=self.dropout, max_frames=self.max_frames, max_text_len=self.max_text_len,
-                             keyframe_input=self.keyframe_input, skip=self.skip, skip_gain=self.skip_gain)
+                             keyframe_input=self.keyframe_input, skip=self.skip, skip_gain=self.skip_gain,
+                             parametrisation=self.parametrisation)
 
     def loss_weights(self) -> LossWeights:
         return LossWeights(self.w_flow, self.w_recon, self.w_velocity, self.w_acceleration)

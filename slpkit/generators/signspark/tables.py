@@ -184,7 +184,8 @@ def soke_poses(module: Any, tokenizer: Any, sentences: Sequence[Any], batch_size
 
 
 # ------------------------------------------------------------------------------------------------ RTM
-RTM_COLUMNS = ["Model", "Task", "var ratio body", "var ratio lhand", "var ratio rhand", "|log ratio| hands (mean)"]
+RTM_COLUMNS = ["Model", "Task", "var ratio body", "var ratio lhand", "var ratio rhand", "|log ratio| hands (mean)",
+               "accel ratio hands"]
 
 
 def keypoints_of(v133_list: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -201,15 +202,21 @@ def variance_scores(preds_kp: Sequence[np.ndarray], refs_kp: Sequence[np.ndarray
     poses go through :func:`keypoints_of`): per region (body 8, each hand 21) the mean over sentences of the
     temporal variance of the generated keypoints divided by the same for the references
     (:func:`slpkit.eval.motion.motion_variance_ratio` convention: 1 = as much motion as the data, < 1 = regression to
-    the mean), and per sentence ``|log(var_gen / var_ref)|`` averaged over both hands, for the bootstrap."""
+    the mean), per sentence ``|log(var_gen / var_ref)|`` averaged over both hands (for the bootstrap), and
+    ``accel_ratio_hands``: mean |second difference| of the hand keypoints, generated / reference (> 1 = jitter:
+    variance that comes from noise rather than from movement)."""
     from slpkit.body.keypoints import REGIONS
 
     parts = ("body", "lhand", "rhand")
     gv = {p: [] for p in parts}
     rv = {p: [] for p in parts}
-    per_log = []
+    per_log, acc_g, acc_r = [], [], []
+    hands = np.r_[REGIONS["lhand"], REGIONS["rhand"]]
     for a, b in zip(preds_kp, refs_kp):
         a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        if len(a) > 2 and len(b) > 2:
+            acc_g.append(float(np.linalg.norm(np.diff(a[:, hands], n=2, axis=0), axis=-1).mean()))
+            acc_r.append(float(np.linalg.norm(np.diff(b[:, hands], n=2, axis=0), axis=-1).mean()))
         logs = []
         for part in parts:
             va = float(a[:, REGIONS[part]].var(0).mean()) if len(a) > 1 else 0.0
@@ -222,12 +229,13 @@ def variance_scores(preds_kp: Sequence[np.ndarray], refs_kp: Sequence[np.ndarray
     out: dict[str, Any] = {f"var_ratio_{p}": float(np.mean(gv[p]) / max(np.mean(rv[p]), 1e-12)) for p in parts}
     out["per_sentence"] = {"abs_log_ratio_hands": np.asarray(per_log)}
     out["abs_log_ratio_hands"] = float(np.mean(per_log))
+    out["accel_ratio_hands"] = float(np.mean(acc_g) / max(np.mean(acc_r), 1e-12)) if acc_g else float("nan")
     return out
 
 
 def rtm_row(name: str, task: str, v: Mapping[str, Any]) -> list:
     return [name, task, round(v["var_ratio_body"], 3), round(v["var_ratio_lhand"], 3), round(v["var_ratio_rhand"], 3),
-            round(v["abs_log_ratio_hands"], 3)]
+            round(v["abs_log_ratio_hands"], 3), round(v["accel_ratio_hands"], 3)]
 
 
 # ------------------------------------------------------------------------------------------------ sweeps

@@ -238,8 +238,7 @@ class SokeModule(pl.LightningModule):
         path = Path(path)
         d = self.dictionary
         torch.save({"version": CACHE_VERSION, "cfg": dataclasses.asdict(self.cfg), "model": self.model.state(),
-                    "dictionary": None if d is None else {"entries": d.entries, "errors": d.errors,
-                                                          "instances": d.instances},
+                    "dictionary": None if d is None else d.state(),
                     "history": self.history, "train_seconds": self.train_seconds}, path)
         return path
 
@@ -260,7 +259,7 @@ def load_generator(path: str | Path, device: str = "cpu", expect: SokeConfig | N
         cfg = SokeConfig(**ck["cfg"])
         dic = ck.get("dictionary")
         module = SokeModule(SokeGenerator.from_state(ck["model"]), cfg,
-                            dictionary=None if dic is None else SignDictionary(**dic))
+                            dictionary=None if dic is None else SignDictionary.from_state(dic))
     except Exception as err:
         raise ValueError(f"cannot read SOKE generator checkpoint {path} ({type(err).__name__}: {err}); "
                          "delete it to retrain") from err
@@ -286,7 +285,8 @@ def build_vocab(corpus, tokenizer, cfg: SokeConfig) -> SokeVocab:
 def _cache_key(corpus, tokenizer, cfg: SokeConfig, dictionary: SignDictionary | None) -> dict[str, Any]:
     dic = None
     if dictionary is not None:
-        dic = [(k, {p: c.tolist() for p, c in v.items()}) for k, v in sorted(dictionary.entries.items())]
+        dic = {"entries": [(k, {p: c.tolist() for p, c in v.items()}) for k, v in sorted(dictionary.entries.items())],
+               "lexicons": dictionary.state()["lexicons"]}
     return {"cfg": result_fields(cfg), "corpus": corpus.fingerprint() if hasattr(corpus, "fingerprint") else None,
             "tokenizer": state_fingerprint(as_partwise(tokenizer)), "dictionary": dic, "version": CACHE_VERSION}
 
@@ -297,12 +297,12 @@ def train_generator(corpus, tokenizer, cfg: SokeConfig | None = None, device: st
     """Train a SOKE generator on the train split of ``corpus`` (codes from ``tokenizer``), or load it from the cache.
 
     Returns the :class:`SokeModule` in eval mode (``.model``, ``.vocab``, ``.dictionary``, ``.history``,
-    ``.train_seconds``, ``.from_cache``). With ``cfg.retrieval`` the sign dictionary is built from
-    ``corpus.dictionary`` unless one is passed. Generators over a pretrained mBART folder are not cached.
+    ``.train_seconds``, ``.from_cache``). With ``cfg.retrieval`` the sign dictionary is built from the corpus
+    (its dictionary + spoken lexicons) unless one is passed. Generators over a pretrained mBART folder are not cached.
     """
     cfg = cfg or SokeConfig.smoke()
     if cfg.retrieval and dictionary is None:
-        dictionary = build_sign_dictionary(corpus.dictionary, tokenizer)
+        dictionary = build_sign_dictionary(corpus, tokenizer)
     langs = None if cfg.languages is None else set(cfg.languages)
     train = [s for s in corpus.split("train") if langs is None or s.language in langs]
     if not train:

@@ -2,16 +2,20 @@
 
 1. :func:`build_sign_dictionary`: every dictionary sign (word-level citation form) is tokenized with the trained
    part-wise tokenizer; ``{(language, lemma): {part: codes}}``. Of several instances of a word the one with the
-   lowest tokenizer reconstruction error (MSE of ``decode(encode(x))`` vs ``x``) is kept (SOKE Sec. 3.4).
+   lowest tokenizer reconstruction error (MSE of ``decode(encode(x))`` vs ``x``) is kept (SOKE Sec. 3.4). Built
+   from a corpus (``build_sign_dictionary(corpus, tokenizer)``) the dictionary also keeps the corpus's spoken
+   lexicons (``Corpus.spoken_lexicon``), which keyword search needs.
 2. :func:`find_keywords`: the sentence is segmented (jieba for Chinese) and lemmatised with
-   :mod:`slpkit.data.text`; words found in the dictionary become keywords (sentence order, no repeats, at most 3).
+   :mod:`slpkit.data.text` and the dictionary's lexicon of that language; words found in the dictionary become
+   keywords (sentence order, no repeats, at most 3).
 3. :func:`prompt_ids`: the encoder input is the sentence followed, for keyword ``i = 1..3``, by the marker
    ``" Key word {i}, "`` (CSL ``" 关键词 {i}, "``, DGS ``" Schlüsselwort {i}, "``) and the keyword's
    per-timestep ``(body, lhand, rhand)`` motion-token triplets, subsampled to at most 10 time steps
-   (reference notes, "Decoding (SOKE code)"). :func:`prompt_text` renders the same prompt as readable text.
+   (SOKE's public code; ``docs/reference.md``, "Retrieval prompt"). :func:`prompt_text` renders the same
+   prompt as readable text.
 
 Subsampling keeps ``min(K, 10)`` evenly spaced steps including the first and last
-(``round(linspace(0, K-1, n))``): slpkit's choice, the notes only fix the maximum.
+(``round(linspace(0, K-1, n))``): slpkit's choice, SOKE's code only fixes the maximum.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import torch
 
+from slpkit.data.text import SpokenLexicon, lemmatise, segment
 from slpkit.generators.soke.vocab import KEYWORD_MARKERS, SokeVocab, check_text, normalise_language
 
 MAX_KEYWORDS = 3
@@ -39,11 +44,13 @@ def as_partwise(tokenizer):
 @dataclass
 class SignDictionary:
     """``entries[(language, lemma)] = {part: LongTensor (K,) codes}``; ``errors`` the kept instance's
-    reconstruction MSE, ``instances`` its instance index."""
+    reconstruction MSE, ``instances`` its instance index; ``lexicons[language]`` the spoken lexicon used to
+    find keywords (:meth:`lexicon`)."""
 
     entries: dict[tuple[str, str], dict[str, torch.Tensor]] = field(default_factory=dict)
     errors: dict[tuple[str, str], float] = field(default_factory=dict)
     instances: dict[tuple[str, str], int] = field(default_factory=dict)
+    lexicons: dict[str, SpokenLexicon] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -57,22 +64,61 @@ class SignDictionary:
     def words(self, language: str) -> list[str]:
         return sorted(w for (l, w) in self.entries if l == language)
 
+    def lexicon(self, language: str) -> SpokenLexicon:
+        """The stored lexicon of ``language``; without one, the dictionary's own words as lemmas."""
+        lex = self.lexicons.get(language)
+        return lex if lex is not None else SpokenLexicon(language, self.words(language))
+
+    def state(self) -> dict[str, Any]:
+        """Entries, errors, instances and lexicons (plain Python) for a checkpoint; inverse :meth:`from_state`."""
+        return {"entries": self.entries, "errors": self.errors, "instances": self.instances,
+                "lexicons": {lang: lex.state() for lang, lex in self.lexicons.items()}}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "SignDictionary":
+        """Rebuild from :meth:`state` (a state without ``lexicons``, as older checkpoints hold, also works)."""
+        lex = {lang: SpokenLexicon.from_state(v) for lang, v in (state.get("lexicons") or {}).items()}
+        return cls(dict(state.get("entries", {})), dict(state.get("errors", {})), dict(state.get("instances", {})), lex)
+
+
+def _entries_and_lexicons(entries: Any, lexicons: Mapping[str, SpokenLexicon] | None) -> tuple[list, dict]:
+    """A corpus gives its dictionary and its spoken lexicons; a list of entries gives itself (+ ``lexicons``)."""
+    lex = dict(lexicons or {})
+    if hasattr(entries, "dictionary") and hasattr(entries, "spoken_lexicon"):   # a Corpus
+        corpus = entries
+        entries = list(corpus.dictionary)
+        for lang in sorted({e.language for e in entries}):
+            lex.setdefault(lang, corpus.spoken_lexicon(lang))
+    return list(entries), lex
+
 
 @torch.no_grad()
-def build_sign_dictionary(entries: Iterable[Any], tokenizer, lemmatise_words: bool = True) -> SignDictionary:
+def build_sign_dictionary(entries: Any, tokenizer, lemmatise_words: bool = True,
+                          lexicons: Mapping[str, SpokenLexicon] | None = None) -> SignDictionary:
     """Tokenize every ``DictEntry`` (``language, word, instance, v133``) and keep, per ``(language, lemma)``, the
-    instance with the lowest tokenizer reconstruction error."""
+    instance with the lowest tokenizer reconstruction error.
+
+    ``entries``: a :class:`~slpkit.data.corpus.Corpus` (its dictionary; its ``spoken_lexicon`` of every language is
+    stored on the result, so :func:`find_keywords` lemmatises like ``Corpus.lookup``) or any iterable of entries,
+    with ``lexicons`` ``{language: SpokenLexicon}`` if known (otherwise the entries' own words serve as lemmas).
+    """
+    entries, lex = _entries_and_lexicons(entries, lexicons)
     tok = as_partwise(tokenizer)
     was = tok.training
     tok.eval()
-    out = SignDictionary()
+    out = SignDictionary(lexicons=lex)
+    own = {lang: frozenset(e.word for e in entries if e.language == lang) for lang in {e.language for e in entries}}
     try:
         for e in entries:
             x = torch.as_tensor(np.asarray(e.v133, np.float32))
             codes = tok.encode(x)                              # {part: (K,)}
             rec = tok.decode(codes)[: x.shape[0]]
             err = float(((rec.cpu() - x) ** 2).mean())
-            word = _lemma(e.word, e.language) if lemmatise_words else e.word
+            if lemmatise_words:
+                known = lex[e.language] if e.language in lex else SpokenLexicon(e.language, own[e.language])
+                word = lemmatise(e.word, e.language, known.lemmas, known.irregular)
+            else:
+                word = e.word
             key = (e.language, word)
             if key not in out.errors or err < out.errors[key]:
                 out.entries[key] = {p: c.cpu().long() for p, c in codes.items()}
@@ -83,21 +129,18 @@ def build_sign_dictionary(entries: Iterable[Any], tokenizer, lemmatise_words: bo
     return out
 
 
-def _lemma(word: str, language: str) -> str:
-    from slpkit.data.text import lemmatise
+def find_keywords(text: str, language: str, dictionary: SignDictionary, max_keywords: int = MAX_KEYWORDS,
+                  lexicon: SpokenLexicon | None = None) -> list[str]:
+    """Lemmas of the sentence's words found in the dictionary: sentence order, no repeats, at most ``max_keywords``.
 
-    return lemmatise(word, language)
-
-
-def find_keywords(text: str, language: str, dictionary: SignDictionary, max_keywords: int = MAX_KEYWORDS) -> list[str]:
-    """Lemmas of the sentence's words found in the dictionary: sentence order, no repeats, at most ``max_keywords``."""
-    from slpkit.data.text import lemmatise, segment
-
+    Words are segmented and lemmatised with ``lexicon`` (default: ``dictionary.lexicon(language)``).
+    """
     check_text(text)
     language = normalise_language(language)
+    lex = lexicon if lexicon is not None else dictionary.lexicon(language)
     found: list[str] = []
-    for w in segment(text, language):
-        lem = lemmatise(w, language)
+    for w in segment(text, language, lex.words):
+        lem = lemmatise(w, language, lex.lemmas, lex.irregular)
         if (language, lem) in dictionary and lem not in found:
             found.append(lem)
             if len(found) == max_keywords:

@@ -147,7 +147,7 @@ class SokeVocab:
         part; motion and language tokens are appended after its ``len(tokenizer)`` ids."""
         tok = tokenizer_or_path
         if isinstance(tok, (str, Path)):
-            from transformers import AutoTokenizer
+            from transformers import AutoTokenizer  # optional heavy dependency: only pretrained HF tokenizers need it
 
             tok = AutoTokenizer.from_pretrained(str(tok), local_files_only=True)
         return cls(tok, codebook_sizes, languages)

@@ -158,9 +158,9 @@ def _flat_costs(ps: list[np.ndarray], rs: list[np.ndarray], cost: str, out: np.n
     P = torch.zeros((b, n, d), dtype=dt)
     R = torch.zeros((b, m, d), dtype=dt)
     for k, (p, r) in enumerate(zip(ps, rs)):
-        # np.require copies read-only views (e.g. np.broadcast_to) that torch cannot wrap
-        P[k, : len(p)] = torch.from_numpy(np.require(p, requirements="W")).to(dt)
-        R[k, : len(r)] = torch.from_numpy(np.require(r, requirements="W")).to(dt)
+        # np.require copies views torch cannot wrap: read-only (np.broadcast_to) or reversed (x[::-1])
+        P[k, : len(p)] = torch.from_numpy(np.require(p, requirements=("W", "C"))).to(dt)
+        R[k, : len(r)] = torch.from_numpy(np.require(r, requirements=("W", "C"))).to(dt)
     with torch.no_grad():
         if cost == "l1":
             C = torch.cdist(P, R, p=1.0)
@@ -406,7 +406,8 @@ def dtw_pt(pred, ref) -> float:
     return float(_run([p], [r], "l1", None, False)[0]) / len(r)
 
 
-def dtw_mje_slrtp(preds: Sequence, refs: Sequence, subsample_ref: int = 2, n_coords: int = 3) -> float:
+def dtw_mje_slrtp(preds: Sequence, refs: Sequence, subsample_ref: int = 2, n_coords: int = 3,
+                  per_sequence: bool = False):
     """SLRTP 2025 DTW-MJE (DARSLP): frame-weighted global mean per-joint Euclidean error.
 
     For each pair, the reference is subsampled ``[::subsample_ref]`` (25 -> 12.5 fps), the
@@ -422,6 +423,9 @@ def dtw_mje_slrtp(preds: Sequence, refs: Sequence, subsample_ref: int = 2, n_coo
         refs: list of ``(Tr, J, 3)`` at the original frame rate.
         subsample_ref: reference stride (1 disables subsampling).
         n_coords: coordinates per joint when inputs are flattened ``(T, J*n_coords)``.
+        per_sequence: return ``(mean error of each sequence (N,), aligned (frame, joint) count of each (N,))``
+            instead of the pooled value; the pooled DTW-MJE is their count-weighted mean (what a bootstrap over
+            test sequences resamples: ``slpkit.metrics.bootstrap.weighted_mean(errors, counts)``).
     """
     if isinstance(preds, (np.ndarray, torch.Tensor)) and np.ndim(preds) in (2, 3):
         preds, refs = [preds], [refs]
@@ -433,7 +437,7 @@ def dtw_mje_slrtp(preds: Sequence, refs: Sequence, subsample_ref: int = 2, n_coo
         check_nonempty(r, f"ref[{q}]", axis=0)
         refs_sub.append(r[::subsample_ref])
     _, paths = dtw_batch(preds, refs_sub, cost="euclidean", return_paths=True)
-    total, count = 0.0, 0
+    means, counts = [], []
     for q, (p, r, path) in enumerate(zip(preds, refs_sub, paths)):
         p = _to_numpy(p, f"pred[{q}]").astype(np.float64)
         r = r.astype(np.float64)
@@ -443,6 +447,9 @@ def dtw_mje_slrtp(preds: Sequence, refs: Sequence, subsample_ref: int = 2, n_coo
             p = p.reshape(len(p), -1, n_coords)
             r = r.reshape(len(r), -1, n_coords)
         err = np.linalg.norm(p[path[:, 0]] - r[path[:, 1]], axis=-1)  # (L, J)
-        total += float(err.sum())
-        count += err.size
-    return total / count
+        means.append(float(err.mean()))
+        counts.append(err.size)
+    means_a, counts_a = np.asarray(means), np.asarray(counts, dtype=np.float64)
+    if per_sequence:
+        return means_a, counts_a
+    return float((means_a * counts_a).sum() / counts_a.sum())

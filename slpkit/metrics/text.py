@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 import numpy as np
 from sacrebleu.metrics import BLEU, CHRF
 
-__all__ = ["tokens", "bleu", "chrf", "rouge_l", "translation_scores", "bleu_statistic", "rouge_l_sentences", "wer",
+__all__ = ["tokens", "bleu", "chrf", "rouge_l", "translation_scores", "bleu_statistic", "chrf_statistic", "rouge_l_sentences", "wer",
            "CHAR_LANGUAGES"]
 
 #: languages scored per character (sign language code or spoken language code)
@@ -120,30 +120,23 @@ def rouge_l(hyps: Sequence[str], refs: Sequence[str], language: str | None = Non
     return float(rouge_l_sentences(hyps, refs, language, beta).mean())
 
 
-def bleu_statistic(hyps: Sequence[str], refs: Sequence[str], languages: Sequence[str] | str,
-                   order: int = 4) -> Callable[[np.ndarray], float]:
-    """``f(indices) -> BLEU-order`` of any resample of the sentences, for the paired bootstrap.
-
-    Per-sentence n-gram statistics are extracted once with sacrebleu (``_extract_corpus_statistics``,
-    what sacrebleu's own paired bootstrap uses); a resample's corpus BLEU is computed from the summed
-    statistics. With several languages the score is the mean of the per-language corpus BLEUs weighted
-    by each language's number of sentences in the resample (languages are tokenised differently, so
-    they are never pooled), as :func:`slpkit.eval.backtranslation.score_translations` does.
-    ``f(np.arange(n))`` equals that overall score.
-    """
+def _corpus_statistic(metric, hyps: Sequence[str], refs: Sequence[str], languages: Sequence[str] | str
+                      ) -> Callable[[np.ndarray], float]:
+    """``f(indices)`` of a sacrebleu corpus metric from per-sentence statistics (see :func:`bleu_statistic`)."""
     hyps, refs = _check(hyps, refs)
     langs = [languages] * len(hyps) if isinstance(languages, str) else list(languages)
     if len(langs) != len(hyps):
         raise ValueError(f"{len(hyps)} hypotheses but {len(langs)} languages: pass one language per sentence")
-    metric = BLEU(max_ngram_order=order, tokenize="none")
-    stats = np.zeros((len(hyps), 2 + 2 * order))
     codes = sorted(set(langs))
     lang_id = np.array([codes.index(l) for l in langs])
+    stats = None
     for li, lang in enumerate(codes):
         idx = np.nonzero(lang_id == li)[0]
-        h = _prep([hyps[i] for i in idx], lang)
-        r = _prep([refs[i] for i in idx], lang)
-        stats[idx] = np.asarray(metric._extract_corpus_statistics(h, [r]), dtype=np.float64)
+        st = np.asarray(metric._extract_corpus_statistics(_prep([hyps[i] for i in idx], lang),
+                                                          [_prep([refs[i] for i in idx], lang)]), dtype=np.float64)
+        if stats is None:
+            stats = np.zeros((len(hyps), st.shape[1]))
+        stats[idx] = st
 
     def f(indices: np.ndarray) -> float:
         indices = np.asarray(indices)
@@ -156,6 +149,26 @@ def bleu_statistic(hyps: Sequence[str], refs: Sequence[str], languages: Sequence
         return total / max(1, n)
 
     return f
+
+
+def bleu_statistic(hyps: Sequence[str], refs: Sequence[str], languages: Sequence[str] | str,
+                   order: int = 4) -> Callable[[np.ndarray], float]:
+    """``f(indices) -> BLEU-order`` of any resample of the sentences, for the paired bootstrap.
+
+    Per-sentence n-gram statistics are extracted once with sacrebleu (``_extract_corpus_statistics``,
+    what sacrebleu's own paired bootstrap uses); a resample's corpus BLEU is computed from the summed
+    statistics. With several languages the score is the mean of the per-language corpus BLEUs weighted
+    by each language's number of sentences in the resample (languages are tokenised differently, so
+    they are never pooled), as :func:`slpkit.eval.backtranslation.score_translations` does.
+    ``f(np.arange(n))`` equals that overall score.
+    """
+    return _corpus_statistic(BLEU(max_ngram_order=order, tokenize="none"), hyps, refs, languages)
+
+
+def chrf_statistic(hyps: Sequence[str], refs: Sequence[str], languages: Sequence[str] | str
+                   ) -> Callable[[np.ndarray], float]:
+    """``f(indices) -> chrF`` of any resample of the sentences (as :func:`bleu_statistic`, sacrebleu's CHRF)."""
+    return _corpus_statistic(CHRF(), hyps, refs, languages)
 
 
 def translation_scores(hyps: Sequence[str], refs: Sequence[str], language: str | None = None) -> dict[str, float]:

@@ -1,5 +1,6 @@
-"""Scale-out through Lightning DDP: shared Trainer options, a real 2-process CPU DDP tokenizer run
-(gloo) whose ranks must end with identical EMA codebooks, and the quantizer's reduction math.
+"""Scale-out through Lightning DDP: shared Trainer options, a real 2-process CPU DDP run (gloo) of a tokenizer
+(whose ranks must end with identical EMA codebooks) and of a SOKE generator trained on it (identical weights
+on both ranks), and the quantizer's reduction math.
 
 The 2-process test runs this file as a script (``python tests/test_ddp.py OUT``) with
 ``devices=2, strategy='ddp'``: Lightning's own launcher re-runs the script as rank 1, exactly as it
@@ -41,17 +42,23 @@ def _math_quantizer() -> EMAResetQuantizer:
 
 # ------------------------------------------------------------------------------- worker (script mode)
 def _worker(out: Path) -> None:
-    """One DDP rank: train a tiny tokenizer through ``train_tokenizer`` (devices=2, 'ddp'), then run the
-    quantizer on this rank's half of a fixed batch; save what the parent test compares."""
+    """One DDP rank: train a tiny tokenizer through ``train_tokenizer`` (devices=2, 'ddp') and a tiny SOKE
+    generator on it through ``train_generator``, then run the quantizer on this rank's half of a fixed batch;
+    save what the parent test compares."""
     import torch.distributed as dist
 
     from slpkit.data.synthsign import SynthSignConfig, generate
+    from slpkit.generators.soke.module import SokeConfig, train_generator
     from slpkit.tokenizers.module import TokenizerConfig, train_tokenizer
 
     torch.set_num_threads(1)
     corpus = generate(SynthSignConfig.for_mode("smoke", seed=0, sentences_per_language=20))
     cfg = TokenizerConfig.for_mode("smoke", **TINY, devices=2, strategy="ddp")
     module = train_tokenizer(corpus, cfg, cache=True, device="cpu", progress=False)
+    gcfg = SokeConfig.for_mode("smoke", d_model=32, layers=1, heads=2, ffn=64, max_steps=6, warmup_steps=2,
+                               batch_size=8, max_decode_steps=12, devices=2, strategy="ddp")
+    torch.manual_seed(0)
+    gen = train_generator(corpus, module, gcfg, device="cpu", progress=False)
     rank, world = dist.get_rank(), dist.get_world_size()
     quantizers = {name: q for name, q in module.tokenizer.named_modules() if isinstance(q, EMAResetQuantizer)}
     q = _math_quantizer()
@@ -59,7 +66,9 @@ def _worker(out: Path) -> None:
     torch.save({"rank": rank, "world_size": world, "pid": os.getpid(), "first_loss": module.history[0]["loss"],
                 "codebooks": {n: q_.codebook.clone() for n, q_ in quantizers.items()},
                 "resets": {n: int(q_.last_reset.sum()) for n, q_ in quantizers.items()},
-                "math": q.state_dict(), "checkpoint": str(module.checkpoint_path)}, out / f"rank{rank}.pt")
+                "math": q.state_dict(), "checkpoint": str(module.checkpoint_path),
+                "generator": {k: v.detach().clone() for k, v in gen.model.state_dict().items()},
+                "generator_losses": [h["loss"] for h in gen.history]}, out / f"rank{rank}.pt")
     dist.barrier()
     if rank == 0:  # let Lightning's launched rank 1 finish before this process (and the test) returns
         for proc in getattr(module.trainer.strategy.launcher, "procs", []):
@@ -79,7 +88,7 @@ def test_two_process_ddp_tokenizer_keeps_identical_codebooks(tmp_path):
                SLPKIT_CACHE=str(tmp_path / "cache"), PL_GLOBAL_SEED="0")
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), str(tmp_path)], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=240)
     seconds = time.perf_counter() - t0
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1))
@@ -90,11 +99,15 @@ def test_two_process_ddp_tokenizer_keeps_identical_codebooks(tmp_path):
     for name, cb in r0["codebooks"].items():  # ... yet keep bit-identical codebooks
         assert torch.equal(cb, r1["codebooks"][name]), name
     assert sum(r0["resets"].values()) > 0  # the dead-code reset (broadcast path) ran
-    # the checkpoint (written once, by rank 0) holds the same codebooks
+    # the cached checkpoint (written once, by rank 0) holds the same codebooks
     ckpt = torch.load(r0["checkpoint"], map_location="cpu", weights_only=False)["state_dict"]
     for name, cb in r0["codebooks"].items():
-        assert torch.equal(ckpt[f"tokenizer.{name}.codebook"], cb)
+        assert torch.equal(ckpt[f"{name}.codebook"], cb)
     assert not list(Path(r0["checkpoint"]).parent.glob("*.tmp"))
+    # the generator: each rank saw its half of every global batch, DDP kept the weights identical
+    g0, g1 = r0["generator"], r1["generator"]
+    assert all(torch.equal(g0[k], g1[k]) for k in g0)
+    assert len(r0["generator_losses"]) == 6 and r0["generator_losses"] != r1["generator_losses"]
     # reduction math: two half batches under DDP == one process with the full batch
     ref = _math_quantizer()
     ref(_batch())
@@ -150,23 +163,6 @@ def test_scale_out_fields_do_not_change_cache_keys():
     # the keys of default configs are what they were before these fields existed
     legacy = {k: v for k, v in dataclasses.asdict(TokenizerConfig.smoke()).items() if k not in ("devices", "strategy")}
     assert config_hash(result_fields(TokenizerConfig.smoke())) == config_hash(legacy)
-
-
-def test_bucket_batches_shard_the_global_batch(monkeypatch):
-    from slpkit.generators.darslp import module as darslp_module
-
-    lengths = list(range(5, 42))
-    full = list(darslp_module._BucketBatches(lengths, batch_size=8, seed=3))
-    shards = []
-    for rank in (0, 1):
-        monkeypatch.setattr(darslp_module, "_rank_world", lambda rank=rank: (rank, 2))
-        sampler = darslp_module._BucketBatches(lengths, batch_size=8, seed=3)
-        shards.append(list(sampler))
-        assert len(sampler) == len(shards[-1])
-    assert len(shards[0]) == len(shards[1]) == sum(len(b) >= 2 for b in full)  # same step count on both ranks
-    kept = [b for b in full if len(b) >= 2]
-    for b, s0, s1 in zip(kept, *shards):
-        assert sorted(s0 + s1) == sorted(b) and abs(len(s0) - len(s1)) <= 1
 
 
 if __name__ == "__main__":

@@ -175,6 +175,11 @@ class BodyModel:
         _, grot = forward_kinematics(rot, S.REST_JOINTS)
         return _back(grot, was_torch)
 
+    def joints_and_rotations(self, v133, betas=None):
+        """``(joints (..., 70, 3), global rotations (..., 55, 3, 3))``: both outputs of one FK pass where the
+        backend allows it (:func:`slpkit.body.keypoints.keypoints178` needs both for every frame)."""
+        return self.joints(v133, betas), self.global_rotations(v133)
+
     def head_transform(self, v133, betas=None):
         """``(R, t)``: global rotation ``(..., 3, 3)`` and position ``(..., 3)`` of the head joint."""
         grot = self.global_rotations(v133)
@@ -219,21 +224,30 @@ class OfflineSMPLX(BodyModel):
         out = self._points_from_rot(rot, tr)
         return _back(out, was_torch)
 
-    def _points_from_rot(self, rot: torch.Tensor, transl: torch.Tensor | None = None) -> torch.Tensor:
+    def _points_from_rot(self, rot: torch.Tensor, transl: torch.Tensor | None = None,
+                         with_rotations: bool = False):
         rest = self._rest_t.to(dtype=rot.dtype, device=rot.device)
         pos, grot = forward_kinematics(rot, rest, S.PARENTS, transl)
         tip_off = self._tip_off.to(dtype=rot.dtype, device=rot.device)
         face_off = self._face_off.to(dtype=rot.dtype, device=rot.device)
         tips = pos[..., S.TIP_PARENTS, :] + (grot[..., S.TIP_PARENTS, :, :] @ tip_off[..., None])[..., 0]
         face = pos[..., [S.HEAD], :] + (grot[..., [S.HEAD], :, :] @ face_off[..., None])[..., 0]
-        return torch.cat([pos, tips, face], dim=-2)
+        points = torch.cat([pos, tips, face], dim=-2)
+        return (points, grot) if with_rotations else points
 
-    def _ext_joints(self, v133, betas):
+    def _ext_joints(self, v133, betas, with_rotations: bool = False):
         rot = axis_angle_to_matrix(v133_to_full_pose(v133))
-        out = self._points_from_rot(rot)
+        out, grot = self._points_from_rot(rot, with_rotations=True)
         if betas is not None:
             out = out * (1.0 + 0.06 * betas[:, :1])[:, :, None]
-        return out
+        return (out, grot) if with_rotations else out
+
+    def joints_and_rotations(self, v133, betas=None):
+        """Joints and global rotations from one FK pass (see :meth:`BodyModel.joints_and_rotations`)."""
+        flat, b, lead, was_torch = self._prepare(v133, betas)
+        out, grot = self._ext_joints(flat, b, with_rotations=True)
+        return (_back(out.reshape(lead + (self.num_joints, 3)), was_torch),
+                _back(grot.reshape(lead + (55, 3, 3)), was_torch))
 
 
 def _resolve_smplx_path(model_folder) -> Path:

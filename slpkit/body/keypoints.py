@@ -125,8 +125,7 @@ def keypoints178(v133, face108, body_model: BodyModel | None = None, face_model:
                          "shape (one face vector per frame).")
     bm = body_model or default_body_model()
     fm = face_model or default_face_model()
-    j = bm.joints(v133)
-    grot = bm.global_rotations(v133)
+    j, grot = bm.joints_and_rotations(v133)
     head = (grot[..., S.HEAD, :, :], j[..., S.HEAD, :])
     if isinstance(j, torch.Tensor):
         face108 = torch.as_tensor(face108, dtype=j.dtype, device=j.device)

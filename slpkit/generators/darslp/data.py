@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 
 from slpkit.body.keypoints import REGIONS, check_mask, normalize178
 from slpkit.data.datamodule import corpus_features
-from slpkit.generators.darslp.autoencoder import REGION_ORDER, as_keypoints
+from slpkit.generators.darslp.autoencoder import REGION_ORDER
 from slpkit.generators.darslp.channel_kl import ChannelPrior
 
 __all__ = ["Example", "examples_from_corpus", "region_frame_mask", "LatentDataset", "collate", "fit_prior"]

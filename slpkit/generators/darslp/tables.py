@@ -6,8 +6,10 @@
 - Figure 3: :data:`PAPER_FIG3`, :func:`plot_latent_histograms`;
 - orderings judged against noise (paired bootstrap over sentences, ``slpkit.metrics.bootstrap``):
   :func:`dtw_ordering` (DTW-MJE, the SLRTP frame-pooled statistic recomputed on every resample),
-  :func:`bleu_ordering` (back-translation BLEU-4 of every resample) and :func:`learning_checks` (each
-  generator against the text-blind mean-pose baseline), with :data:`LEARNING_COLUMNS` / :func:`learning_row`.
+  :func:`bleu_ordering` (back-translation BLEU-4 of every resample), :func:`motion_ordering` (hand motion,
+  the regression-to-the-mean claim of Sec. 5.2, per sentence: :func:`hand_motion`) and :func:`learning_checks`
+  (each generator against the text-blind mean-pose baseline, :func:`mean_pose_scores`), with
+  :data:`LEARNING_COLUMNS` / :func:`learning_row`.
 """
 
 from __future__ import annotations

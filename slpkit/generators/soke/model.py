@@ -202,10 +202,12 @@ class SokeGenerator(nn.Module):
         """
         if not isinstance(ids, torch.Tensor):
             ids = torch.stack([ids[p] for p in self.parts], -1)
-        emb = self.mbart.model.decoder.embed_tokens
-        w = self._fusion_tensor(emb.weight)
+        weight = self.mbart.model.decoder.embed_tokens.weight
+        w = self._fusion_tensor(weight)
+        if ids.dim() == 2:   # one decoding step (B, n_parts): no reshapes (this runs once per generated step)
+            return F.embedding_bag(ids, weight, mode="sum", per_sample_weights=w.expand(ids.shape))
         flat = ids.reshape(-1, ids.shape[-1])
-        out = F.embedding_bag(flat, emb.weight, mode="sum", per_sample_weights=w.expand(flat.shape))
+        out = F.embedding_bag(flat, weight, mode="sum", per_sample_weights=w.expand(flat.shape))
         return out.reshape(*ids.shape[:-1], -1)
 
     def start_ids(self, lang_ids: torch.Tensor) -> torch.Tensor:

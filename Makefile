@@ -21,6 +21,9 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	# torchcfm (the reference the flow-matching test compares against) and POT, which its module imports:
+	# without their dependencies, which would pull torchdyn, scikit-learn and a CUDA torch
+	$(BIN)/python -m pip install -q --no-deps torchcfm==1.0.7 POT==0.9.7.post1
 	@! $(BIN)/python -m pip list 2>/dev/null | grep -iE '^(torchvision|nvidia-)' || (echo "CUDA/torchvision packages crept in: see README" && false)
 	touch $@
 

@@ -10,7 +10,11 @@ size (``--d-model``, ``--layers``; ``--size large`` = mBART-large's shape, GPU):
   modality-prompt start, a separate linear head per modality (M3T Sec. 3.3, App. 0.D.2).
 
 Timings are interleaved: each repeat runs every configuration once, in turn, so a load spike of a shared machine
-hits all of them alike; the figure is the median over repeats (the minimum is printed too).
+hits neighbouring runs alike. Latencies are medians over repeats (the minimum is printed too); a ratio is the
+median of the per-repeat ratios (sequential and multi-head of the same repeat), with its interquartile range.
+``--clock process`` (the default on a CPU) times with the process's CPU time (``time.process_time``), which other
+processes on a shared machine barely disturb (single-threaded runs: ``OMP_NUM_THREADS=1``); ``--clock wall`` (the
+default on a GPU) uses :func:`slpkit.metrics.latency.measure_latency` (wall clock, CUDA synchronised).
 
 Figures of merit, sequential / multi-head latency at batch 1 with the cache: ideally ``n`` (nK vs K decoder calls):
 3.0 for SOKE (SOKE Table 2 reports 3.26 s / 1.46 s = 2.23 on an RTX 3090) and 4.0 for M3T (goal >= 3.8).
@@ -68,6 +72,15 @@ def batch_for(model, B, device):
     return D.encode_batch(model, [t.replace("明天我们工作", "明天 我们 工作") for t in texts], ["asl"] * B, device=device)
 
 
+def timed(fn, clock: str) -> float:
+    """Seconds of one call of ``fn``: process CPU time or wall clock (CUDA synchronised)."""
+    if clock == "process":
+        t0 = time.process_time()
+        fn()
+        return time.process_time() - t0
+    return measure_latency(fn, repeats=1, warmup=0)["median_s"]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--device", default="auto")
@@ -78,19 +91,25 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=50, help="motion time steps K per video (50 = 200 frames)")
     ap.add_argument("--batches", default="1,32")
     ap.add_argument("--models", default="SOKE,M3T")
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=11)
     ap.add_argument("--no-uncached", action="store_true", help="skip the runs without the KV cache")
     ap.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32")
+    ap.add_argument("--clock", choices=["auto", "process", "wall"], default="auto",
+                    help="process CPU time (default on CPU) or wall clock (default on GPU)")
     ap.add_argument("--json", default="", help="also write the results to this file")
     args = ap.parse_args(argv)
     device = resolve_device(args.device)
+    clock = args.clock if args.clock != "auto" else ("wall" if device.type == "cuda" else "process")
+    if clock == "process" and device.type == "cuda":
+        raise SystemExit("--clock process measures CPU time, not GPU kernels: use --clock wall on a GPU")
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     for m in names:
         if m not in MODELS:
             raise SystemExit(f"unknown model {m!r}: use some of {list(MODELS)}")
     models = {m: build(args, device, **MODELS[m]) for m in names}
     print(f"device {device} ({torch.cuda.get_device_name(0) if device.type == 'cuda' else platform.processor() or 'cpu'}), "
-          f"torch threads {torch.get_num_threads()}, size {args.size}, K={args.steps}, repeats {args.repeats} (interleaved)")
+          f"torch threads {torch.get_num_threads()}, size {args.size}, K={args.steps}, repeats {args.repeats} (interleaved), "
+          f"clock {clock}")
     for m, model in models.items():
         print(f"  {m}: {len(model.parts)} streams {dict(model.vocab.codebook_sizes)}, d={model.config.d_model} "
               f"layers={model.config.decoder_layers} params={sum(p.numel() for p in model.parameters()) / 1e6:.2f}M, "
@@ -112,14 +131,14 @@ def main(argv=None):
             reps = args.repeats if cache else max(3, args.repeats // 2)
             for _ in range(reps):
                 for k, fn in fns.items():
-                    times[k].append(measure_latency(fn, repeats=1, warmup=0)["median_s"])
+                    times[k].append(timed(fn, clock))
             for (m, strategy), t in times.items():
                 n = len(models[m].parts)
                 calls = args.steps * (n if strategy == "sequential" else 1)
                 med, mn = float(np.median(t)), float(np.min(t))
                 rows.append(dict(model=m, streams=n, strategy=strategy, batch=B, cache=cache, s_per_batch=med,
                                  s_per_video=med / B, min_s_per_video=mn / B, decoder_calls=calls,
-                                 ms_per_call=1e3 * med / calls))
+                                 ms_per_call=1e3 * med / calls, times_s=list(t)))
                 print(f"  {m:4s} B={B:3d} cache={'on ' if cache else 'off'} {strategy:10s} {med / B * 1e3:9.2f} ms/video "
                       f"(min {mn / B * 1e3:8.2f}; {calls} decoder calls, {1e3 * med / calls:.3f} ms/call)", flush=True)
     print("\nratio sequential / multi-head latency (ideal = number of streams: SOKE 3.0, M3T 4.0, goal >= 3.8; "
@@ -129,18 +148,22 @@ def main(argv=None):
         for cache in caches:
             line = []
             for m in models:
-                get = lambda s, key="s_per_video": next(r[key] for r in rows if r["model"] == m and r["strategy"] == s
-                                                        and r["batch"] == B and r["cache"] == cache)
+                get = lambda s, key="times_s": np.asarray(next(r[key] for r in rows if r["model"] == m and
+                                                               r["strategy"] == s and r["batch"] == B and
+                                                               r["cache"] == cache))
                 tag = f"{m}_B{B}_{'cache' if cache else 'nocache'}"
-                ratios[tag] = get("sequential") / get("multihead")
-                ratios[tag + "_min"] = get("sequential", "min_s_per_video") / get("multihead", "min_s_per_video")
-                ratios[tag + "_parallel"] = get("parallel") / get("multihead")
-                line.append(f"{m} ({len(models[m].parts)} streams) seq/mh = {ratios[tag]:.2f} (min-based "
-                            f"{ratios[tag + '_min']:.2f}), par/mh = {ratios[tag + '_parallel']:.2f}")
+                per = get("sequential") / get("multihead")                  # one ratio per interleaved repeat
+                q1, q3 = np.quantile(per, [0.25, 0.75])
+                ratios[tag] = float(np.median(per))
+                ratios[tag + "_iqr"] = [float(q1), float(q3)]
+                ratios[tag + "_min"] = float(get("sequential").min() / get("multihead").min())
+                ratios[tag + "_parallel"] = float(np.median(get("parallel") / get("multihead")))
+                line.append(f"{m} ({len(models[m].parts)} streams) seq/mh = {ratios[tag]:.2f} [IQR {q1:.2f}-{q3:.2f}; "
+                            f"min-based {ratios[tag + '_min']:.2f}], par/mh = {ratios[tag + '_parallel']:.2f}")
             print(f"  batch {B:3d} cache {'on ' if cache else 'off'}: " + "   |   ".join(line))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"device": str(device), "args": vars(args), "rows": rows, "ratios": ratios,
+            json.dump({"device": str(device), "clock": clock, "args": vars(args), "rows": rows, "ratios": ratios,
                        "time": time.strftime("%Y-%m-%d %H:%M:%S")}, f, indent=2)
     return rows, ratios
 

@@ -7,7 +7,8 @@
 2. **CFM sampling**: seconds per video (text -> V133 poses, GF-T2P) at batch 1 and 64 for Euler-50, Euler-10 and
    Heun-25 (Heun-25 costs what Euler-50 costs: 50 network evaluations), the DTW-JPE avg each reaches on the
    same sentences, and the ratio to SOKE multi-head greedy decoding (tokens + tokenizer decoding -> V133) of the
-   same sentences, all measured in this one run.
+   same sentences, all measured in this one run (best of 2 per batch-1 sentence, best of ``--repeats // 2``
+   per batch; on a shared machine repeat the run: single-thread figures move by +-30% with the load).
 
 Models are the smoke presets of notebooks 07 / 08 / 04 (trained once, then loaded from slpkit's cache).
 
@@ -96,7 +97,7 @@ def bench_cfm(args, corpus, device, feats):
         run = lambda B: to_v133(cfm.sample(texts[:B], langs[:B], lengths[:B], solver=solver, steps=steps,
                                            batch_size=B, guidance_scale=1.0))
         b1 = np.mean([_time(lambda i=i: to_v133(cfm.sample([texts[i]], [langs[i]], [lengths[i]], solver=solver,
-                                                           steps=steps, guidance_scale=1.0)), 1, 1 if i == 0 else 0, cuda)
+                                                           steps=steps, guidance_scale=1.0)), 2, 1 if i == 0 else 0, cuda)
                       for i in range(min(args.latency_samples, n))])
         bB = _time(lambda: run(n), max(1, args.repeats // 2), 1, cuda) / n
         dtw = dtw_jpe_scores(run(n), refs)["dtw_jpe_avg"]
@@ -110,7 +111,7 @@ def bench_cfm(args, corpus, device, feats):
         codes = soke.generate([texts[i] for i in idx], [langs[i] for i in idx])
         return codes_to_poses(tok, codes)[0]
 
-    s1 = np.mean([_time(lambda i=i: soke_run([i]), 1, 1 if i == 0 else 0, cuda) for i in range(min(args.latency_samples, n))])
+    s1 = np.mean([_time(lambda i=i: soke_run([i]), 2, 1 if i == 0 else 0, cuda) for i in range(min(args.latency_samples, n))])
     sB = _time(lambda: soke_run(list(range(n))), max(1, args.repeats // 2), 1, cuda) / n
     sdtw = dtw_jpe_scores(soke_run(list(range(n))), refs)["dtw_jpe_avg"]
     print(f"  SOKE multi-head greedy: batch 1 {s1 * 1e3:8.1f} ms/video, batch {n} {sB * 1e3:7.2f} ms/video, "

@@ -38,7 +38,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from slpkit.data.formats.signspark import LABEL_INSIDE, LABEL_OUTSIDE, LABEL_START, keyframes
+from slpkit.data.formats.signspark import LABEL_INSIDE, LABEL_OUTSIDE, LABEL_START, keyframes, label_spans
 
 __all__ = ["OUTSIDE", "INSIDE", "START", "TAG_NAMES", "spans_to_bio", "bio_to_spans", "decode_bio", "check_spans",
            "span_keyframes"]
@@ -83,24 +83,9 @@ def spans_to_bio(spans: Sequence[Sequence[int]], num_frames: int) -> np.ndarray:
 
 def bio_to_spans(tags: Sequence[int] | np.ndarray) -> list[tuple[int, int]]:
     """Spans of a tag sequence: a sign starts at ``B`` (or at an ``I`` that follows ``O`` / the first frame)
-    and runs over the following ``I`` frames. Any input gives valid, sorted, disjoint spans."""
-    lab = np.asarray(tags).reshape(-1)
-    bad = ~np.isin(lab, (OUTSIDE, INSIDE, START))
-    if bad.any():
-        raise ValueError(f"tags hold {lab[bad][:3].tolist()} at frames {np.nonzero(bad)[0][:3].tolist()}: "
-                         "use 0 (outside), 1 (inside) or 2 (sign start)")
-    out: list[tuple[int, int]] = []
-    t, T = 0, len(lab)
-    while t < T:
-        if lab[t] == START or (lab[t] == INSIDE and (t == 0 or lab[t - 1] == OUTSIDE)):
-            s = t
-            t += 1
-            while t < T and lab[t] == INSIDE:
-                t += 1
-            out.append((s, t))
-        else:
-            t += 1
-    return out
+    and runs over the following ``I`` frames. Any input gives valid, sorted, disjoint spans
+    (:func:`slpkit.data.formats.signspark.label_spans`, the reading :func:`keyframes` uses)."""
+    return [(int(a), int(b)) for a, b in label_spans(np.asarray(tags))]
 
 
 def decode_bio(scores: np.ndarray | torch.Tensor, min_len: int = 2, log_probs: bool = True) -> np.ndarray:

@@ -3,7 +3,7 @@
 SignSparK Table 1's "Sign Retrieval Text-to-Pose" conditions the flow model on keyframes taken from a
 sign dictionary (SOKE's: word-level citation forms, rest to rest). slpkit's pipeline for one sentence:
 
-1. **retrieve**: the sentence's lemmas (``slpkit.data.text.lemmas``) looked up in the corpus dictionary
+1. **retrieve**: the sentence's lemmas (``slpkit.data.text.lemmas`` with ``Corpus.spoken_lexicon``) looked up in the corpus dictionary
    (``Corpus.lookup``), in sentence order, each word once, instance 0 of each word;
 2. **segment**: FAST (or any :class:`~slpkit.generators.signspark.fast.Segmenter`) finds the sign inside
    each citation form (the longest span; the whole clip if FAST finds none) -> onset / middle / offset
@@ -104,7 +104,7 @@ class RetrievalPlanner:
     def entries(self, text: str, language: str) -> list[tuple[str, Any]]:
         """``(lemma, DictEntry)`` of the sentence's words found in the dictionary, sentence order, no repeats."""
         out, seen = [], set()
-        for w in lemmas(text, language):
+        for w in lemmas(text, language, self.corpus.spoken_lexicon(language)):
             if w in seen:
                 continue
             found = self.corpus.lookup(language, w)

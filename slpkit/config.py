@@ -38,6 +38,8 @@ def seed_everything(seed: int, deterministic: bool = False) -> int:
     """
     import lightning.pytorch as pl
 
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**32:
+        raise ValueError(f"seed={seed!r}: use an integer in [0, 2**32)")
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -49,8 +51,23 @@ def seed_everything(seed: int, deterministic: bool = False) -> int:
     return seed
 
 
+def check_device(device: Any) -> str | torch.device:
+    """``device`` if it is ``'auto'``, a torch device string (``'cpu'``, ``'cuda'``, ``'cuda:1'``, ``'mps'``) or a
+    ``torch.device``; ``ValueError`` naming it otherwise. Availability is checked by :func:`resolve_device`."""
+    if isinstance(device, torch.device) or device == "auto":
+        return device
+    if not isinstance(device, str) or not device:
+        raise ValueError(f"device={device!r}: use 'auto', 'cpu' or 'cuda' (or 'cuda:N')")
+    try:
+        torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"device={device!r} is not a device: use 'auto', 'cpu' or 'cuda' (or 'cuda:N')") from None
+    return device
+
+
 def resolve_device(device: str = "auto") -> torch.device:
     """``'auto'`` -> CUDA when available, else CPU; anything else is passed to torch."""
+    check_device(device)
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(device)
@@ -88,6 +105,11 @@ def trainer_options(device: str = "auto", devices: int | str | list = 1, strateg
     ``devices`` / ``strategy`` are not in cache keys). ``strategy="ddp"`` re-runs the calling script
     once per device; from a notebook use ``"ddp_notebook"`` (fork) instead.
     """
+    if isinstance(devices, bool) or (isinstance(devices, int) and devices < 1) or (
+            isinstance(devices, str) and devices != "auto" and not devices.isdigit()):
+        raise ValueError(f"devices={devices!r}: use a positive number of devices, 'auto' or a list of device ids")
+    if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 1:
+        raise ValueError(f"num_nodes={num_nodes!r}: use a positive number of machines (1)")
     opts: dict[str, Any] = {"accelerator": accelerator_for(device), "devices": devices, "strategy": strategy,
                             "num_nodes": num_nodes}
     if precision is not None:
@@ -133,7 +155,11 @@ def write_results(output_dir: str | os.PathLike, results: dict[str, Any], name: 
     where a table is ``{"title", "columns", "rows", "paper_rows", "note"}`` (see
     :func:`slpkit.notebook.report.table`).
     """
+    if not isinstance(results, dict):
+        raise ValueError(f"results={type(results).__name__}: pass a dict, e.g. {{'notebook': ..., 'tables': [...]}}")
     out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output_dir={str(out)!r} is a file: pass the notebook's output folder")
     out.mkdir(parents=True, exist_ok=True)
     path = out / name
     path.write_text(json.dumps(_jsonable(results), indent=2, ensure_ascii=False))

@@ -129,7 +129,7 @@ def test_codebook_sweep_plot():
     assert np.allclose(right.get_lines()[0].get_ydata(), np.sort(res["96/192"]["codebook"]["body"]["frequency"])[::-1])
     fig = plot_codebook_sweep(res, "64/128", streams=("body",))
     assert len(fig.axes[1].get_lines()) == 1 and list(fig.axes[0].get_lines()[2].get_ydata()) == [20, 7]
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="configurations"):
         plot_codebook_sweep(res, "1/2")
 
 

@@ -37,6 +37,7 @@ import torch
 from slpkit.body import skeleton as S
 from slpkit.body.layouts import FACE_EXPR, FACE_EYELID, FACE_JAW6D, check_face108
 from slpkit.body.rotations import rot6d_to_matrix
+from slpkit.checks import check_finite, check_int
 
 __all__ = [
     "FaceModel", "FACE128", "FACE_GROUPS", "MP_CHAINS", "EXPRESSION_NAMES", "NUM_LANDMARKS", "SCALE_0",
@@ -209,6 +210,8 @@ class FaceModel:
     """
 
     def __init__(self, seed: int = 0, n_expr: int = 100):
+        seed = check_int(seed, "seed", min=0)
+        n_expr = check_int(n_expr, "n_expr", min=1, max=100, hint="the F108 face carries 100 expression coefficients")
         rng = np.random.default_rng(seed)
         self.seed = seed
         self.rest = _rest_landmarks()
@@ -278,11 +281,27 @@ class FaceModel:
 
 
 def _apply_transform(pts: torch.Tensor, tf) -> torch.Tensor:
+    lead = tuple(pts.shape[:-2])
+    hint = (f"pass (R (..., 3, 3), t (..., 3)) or a (..., 4, 4) matrix with the face's leading shape {lead} "
+            "(BodyModel.head_transform(v133) gives one)")
     if isinstance(tf, (tuple, list)):
+        if len(tf) != 2:
+            raise ValueError(f"head_transform is a {type(tf).__name__} of {len(tf)} items: {hint}")
         R, t = tf
     else:
-        m = torch.as_tensor(tf, dtype=pts.dtype, device=pts.device)
+        m = torch.as_tensor(np.asarray(tf) if not isinstance(tf, torch.Tensor) else tf, dtype=pts.dtype, device=pts.device)
+        if m.ndim < 2 or tuple(m.shape[-2:]) != (4, 4):
+            raise ValueError(f"head_transform has shape {tuple(m.shape)}: {hint}")
         R, t = m[..., :3, :3], m[..., :3, 3]
-    R = torch.as_tensor(R, dtype=pts.dtype, device=pts.device)
-    t = torch.as_tensor(t, dtype=pts.dtype, device=pts.device)
+    R = torch.as_tensor(np.asarray(R) if not isinstance(R, torch.Tensor) else R, dtype=pts.dtype, device=pts.device)
+    t = torch.as_tensor(np.asarray(t) if not isinstance(t, torch.Tensor) else t, dtype=pts.dtype, device=pts.device)
+    if R.ndim < 2 or tuple(R.shape[-2:]) != (3, 3) or t.ndim < 1 or t.shape[-1] != 3:
+        raise ValueError(f"head_transform has R of shape {tuple(R.shape)} and t of shape {tuple(t.shape)}: {hint}")
+    try:
+        torch.broadcast_shapes(tuple(R.shape[:-2]), tuple(t.shape[:-1]), lead)
+    except RuntimeError:
+        raise ValueError(f"head_transform (R {tuple(R.shape)}, t {tuple(t.shape)}) does not match the face's "
+                         f"{lead[0] if lead else 1} frame(s): {hint}") from None
+    check_finite(R, "head_transform R")
+    check_finite(t, "head_transform t")
     return (R[..., None, :, :] @ pts[..., None])[..., 0] + t[..., None, :]

@@ -48,7 +48,7 @@ import torch
 from slpkit.body import skeleton as S
 from slpkit.body.layouts import check_v133, v133_to_full_pose
 from slpkit.body.rotations import axis_angle_to_matrix
-from slpkit.checks import check_finite, check_last_dim, check_shape
+from slpkit.checks import check_finite, check_int, check_last_dim, check_shape
 
 __all__ = [
     "forward_kinematics", "BodyModel", "OfflineSMPLX", "SMPLXModel", "default_body_model",
@@ -144,6 +144,11 @@ class BodyModel:
             check_last_dim(b, 10, "betas", "SMPL-X shape has 10 betas here (SOKE's smplx_shape).")
             check_finite(b, "betas")
             # (10,) for all frames, or (..., 10) matching the leading dims except time
+            ok = b.ndim == 1 or (b.ndim - 1 <= len(lead) and all(
+                x in (1, y) for x, y in zip(b.shape[:-1], lead[: b.ndim - 1])))
+            if not ok:
+                raise ValueError(f"betas has shape {tuple(b.shape)} for v133 of shape {tuple(t.shape)}: pass one (10,) "
+                                 f"shape vector for every frame or one per frame, shape {lead + (10,)}")
             if b.ndim > 1:
                 b = b.reshape(b.shape[:-1] + (1,) * (len(lead) - b.ndim + 1) + (10,)).expand(lead + (10,))
             else:
@@ -220,7 +225,17 @@ class OfflineSMPLX(BodyModel):
         if rot is None:
             check_shape(t, (55, 3), "full pose", "SMPL-X full pose is 55 joints x 3 axis-angle.")
             rot = axis_angle_to_matrix(t)
-        tr = None if transl is None else torch.as_tensor(transl, dtype=rot.dtype, device=rot.device)
+        tr = None
+        if transl is not None:
+            tr = torch.as_tensor(np.asarray(transl) if not isinstance(transl, torch.Tensor) else transl,
+                                 dtype=rot.dtype, device=rot.device)
+            check_last_dim(tr, 3, "transl", "a translation is (x, y, z) in metres")
+            check_finite(tr, "transl")
+            try:
+                torch.broadcast_shapes(tuple(tr.shape[:-1]), tuple(rot.shape[:-3]))
+            except RuntimeError:
+                raise ValueError(f"transl has shape {tuple(tr.shape)} but the full pose has shape {tuple(t.shape)}: "
+                                 f"pass (3,) or one translation per frame, shape {tuple(rot.shape[:-3]) + (3,)}") from None
         out = self._points_from_rot(rot, tr)
         return _back(out, was_torch)
 
@@ -287,13 +302,26 @@ class SMPLXModel(BodyModel):
         from smplx.vertex_ids import vertex_ids
 
         path = _resolve_smplx_path(model_folder)
+        if path.suffix not in (".npz", ".pkl"):
+            raise ValueError(f"{path} is not an SMPL-X model file: pass the folder holding smplx/SMPLX_NEUTRAL.npz "
+                             "(or the .npz / .pkl file itself)")
+        b = np.zeros(10, np.float32) if betas is None else np.asarray(betas, np.float32).reshape(-1)
+        if b.shape != (10,) or not np.isfinite(b).all():
+            raise ValueError(f"betas has shape {np.shape(betas)}: pass 10 finite shape coefficients, shape (10,)")
+        chunk = check_int(chunk, "chunk", min=1, hint="frames per smplx call")
         self.path = path
         self.device = torch.device(device)
-        self.model = smplx.create(
-            str(path), model_type="smplx", gender="neutral", use_pca=False, use_face_contour=True,
-            flat_hand_mean=flat_hand_mean, num_betas=10, num_expression_coeffs=10, batch_size=1,
-            ext=path.suffix.lstrip("."),
-        ).to(self.device)
+        try:
+            model = smplx.create(
+                str(path), model_type="smplx", gender="neutral", use_pca=False, use_face_contour=True,
+                flat_hand_mean=flat_hand_mean, num_betas=10, num_expression_coeffs=10, batch_size=1,
+                ext=path.suffix.lstrip("."),
+            )
+        except Exception as err:  # truncated (UnpicklingError, BadZipFile) or foreign (AttributeError, KeyError) files
+            raise ValueError(f"cannot read the SMPL-X model file {path} ({type(err).__name__}: {err}): the file is "
+                             "truncated or not an SMPL-X model; download it again from "
+                             f"{SMPLX_DOWNLOAD_URL} (or write a stand-in with data_stubs/make_smplx_stub.py)") from err
+        self.model = model.to(self.device)
         self.model.eval()
         for prm in self.model.parameters():
             prm.requires_grad_(False)
@@ -301,11 +329,8 @@ class SMPLXModel(BodyModel):
         tip_ids = [ids[f"{s}{f}"] for s in ("l", "r") for f in S.FINGERS]
         face_ids = [ids[k] for k in ("nose", "reye", "leye", "rear", "lear")]
         self._vert_ids = torch.as_tensor(tip_ids + face_ids, dtype=torch.long, device=self.device)
-        b = np.zeros(10, np.float32) if betas is None else np.asarray(betas, np.float32).reshape(-1)
-        if b.shape != (10,):
-            raise ValueError(f"betas has shape {b.shape}, expected (10,)")
         self.betas = torch.as_tensor(b, device=self.device)
-        self.chunk = int(chunk)
+        self.chunk = chunk
 
     def __repr__(self) -> str:
         return f"SMPLXModel({str(self.path)!r})"

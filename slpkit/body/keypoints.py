@@ -71,7 +71,7 @@ from slpkit.body import skeleton as S
 from slpkit.body.face import FACE128, FACE128_LIMBS, FaceModel
 from slpkit.body.fk import BodyModel, default_body_model
 from slpkit.body.layouts import check_face108, check_v133
-from slpkit.checks import check_finite
+from slpkit.checks import check_finite, check_float, check_nonempty
 
 __all__ = [
     "NUM_KEYPOINTS", "REGIONS", "BODY8_NAMES", "MP_POSE_BODY8", "HOLISTIC_COMPONENTS", "LIMBS178",
@@ -217,6 +217,12 @@ def check_mask(mask, kp, name: str = "mask"):
     if tuple(m.shape) != tuple(kp.shape[:-1]):
         raise ValueError(f"{name} has shape {tuple(m.shape)} but the keypoints have shape {tuple(kp.shape)}: "
                          f"pass one bool per point, shape {tuple(kp.shape[:-1])} (True = observed).")
+    if m.dtype not in (torch.bool, np.bool_, bool):
+        # a 0/1 mask is fine; a confidence (0.5) or NaN would be silently read as True
+        ok = bool(((m == 0) | (m == 1)).all()) if m.dtype != object else False
+        if not ok:
+            raise ValueError(f"{name} has dtype {m.dtype} with values other than 0 / 1: pass a bool mask (True = "
+                             "observed); threshold confidences first, e.g. confidence > 0.5")
     if isinstance(m, torch.Tensor):
         return m.to(device=kp.device, dtype=torch.bool)
     return m.astype(bool)
@@ -275,8 +281,8 @@ def image_to_y_up(kp, width: float, mask=None) -> np.ndarray:
     x = np.array(kp.detach().cpu() if isinstance(kp, torch.Tensor) else kp, dtype=np.float32, copy=True)
     if x.shape[-2:] != (NUM_KEYPOINTS, 3):
         raise ValueError(f"keypoints have shape {x.shape}, expected (..., 178, 3)")
-    if not float(width) > 0:
-        raise ValueError(f"width={width!r}: pass the image width in pixels (the .pose header's dimensions.width)")
+    check_float(width, "width", min=0.0, min_open=True, hint="pass the image width in pixels (the .pose header's "
+                "dimensions.width)")
     m = np.ones(x.shape[:-1], bool) if mask is None else check_mask(mask, x)
     x[..., 1] = -x[..., 1]
     x[..., 2] = -x[..., 2] * float(width)
@@ -301,6 +307,10 @@ def y_up_to_image(kp, width: int, height: int, mask=None, shoulder_px: float | N
     kp = np.asarray(kp.detach().cpu() if isinstance(kp, torch.Tensor) else kp, dtype=np.float64)
     if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 3):
         raise ValueError(f"keypoints have shape {kp.shape}, expected one clip (T, 178, 3)")
+    for what, v in (("width", width), ("height", height)):
+        check_float(v, what, min=0.0, min_open=True, hint="pass the image size in pixels")
+    if shoulder_px is not None:
+        check_float(shoulder_px, "shoulder_px", min=0.0, min_open=True, hint="pixels between the shoulders, or None")
     m = np.ones(kp.shape[:2], bool) if mask is None else check_mask(mask, kp)
     r, l = SHOULDERS
     ok = m[:, r] & m[:, l]
@@ -334,8 +344,11 @@ def flag_glitches(kp, mask=None, threshold: float = 1.5, window: int = 5, should
     x = np.asarray(kp.detach().cpu() if isinstance(kp, torch.Tensor) else kp, dtype=np.float64)
     if x.ndim != 3 or x.shape[1:] != (NUM_KEYPOINTS, 3):
         raise ValueError(f"keypoints have shape {x.shape}, expected one clip (T, 178, 3)")
-    if window < 3 or window % 2 == 0:
-        raise ValueError(f"window={window}: use an odd number of frames >= 3")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 3 or window % 2 == 0:
+        raise ValueError(f"window={window!r}: use an odd number of frames >= 3")
+    check_float(threshold, "threshold", min=0.0, min_open=True, hint="shoulder widths a point may jump (1.5)")
+    check_float(shoulder_ratio, "shoulder_ratio", min=1.0, min_open=True,
+                hint="factor by which a frame's shoulder distance may differ from the clip's median (3.0)")
     m = np.ones(x.shape[:2], bool) if mask is None else check_mask(mask, x).copy()
     m &= np.isfinite(x).all(-1)
     r, l = SHOULDERS
@@ -423,6 +436,9 @@ def normalize178(kp, eps: float = 1e-8, *, mask=None, per_frame: bool = True):
     check_finite(kp, "keypoints")
     if kp.shape[-2:] != (178, 3) or kp.ndim < 2:
         raise ValueError(f"keypoints have shape {tuple(kp.shape)}, expected (..., 178, 3)")
+    if kp.ndim >= 3:
+        check_nonempty(kp, "keypoints", axis=-3)
+    check_float(eps, "eps", min=0.0, min_open=True, hint="the smallest shoulder width divided by (1e-8)")
     r, l = SHOULDERS
     if mask is None and per_frame:
         neck = 0.5 * (kp[..., r:r + 1, :] + kp[..., l:l + 1, :])

@@ -50,7 +50,7 @@ from slpkit.body.rotations import (
     mirror_axis_angle,
     rot6d_to_axis_angle,
 )
-from slpkit.checks import check_finite, check_last_dim, check_nonempty
+from slpkit.checks import check_finite, check_last_dim, check_nonempty, check_same_leading
 
 __all__ = [
     "D133", "F108", "D179", "UPPER_BODY", "LHAND", "RHAND", "JAW", "EXPR", "PART_INDICES", "PART_DIMS",
@@ -139,11 +139,15 @@ def _zeros(like, tail: int):
     return np.zeros(shape, dtype=like.dtype)
 
 
-def _as_float(x):
+def _as_float(x, name: str = "input"):
     if _is_torch(x):
         return x if x.is_floating_point() else x.float()
-    x = np.asarray(x)
-    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float32)
+    try:
+        x = np.asarray(x)
+        return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float32)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} is not a numeric array ({type(x).__name__} {str(x)[:40]!r}: {err}): pass a numpy "
+                         "array or torch tensor of floats") from None
 
 
 def _check(x, dim: int, name: str, hint: str):
@@ -159,16 +163,32 @@ def _check(x, dim: int, name: str, hint: str):
 
 def check_v133(v133, name: str = "v133"):
     """Validate a ``(..., 133)`` SOKE vector (last dim, non-empty time axis, finite); returns it as float."""
-    v133 = _as_float(v133)
+    v133 = _as_float(v133, name)
     _check(v133, D133, name, _V133_HINT)
     return v133
 
 
 def check_face108(face108, name: str = "face108"):
     """Validate a ``(..., 108)`` SMPL-FX face vector; returns it as float."""
-    face108 = _as_float(face108)
+    face108 = _as_float(face108, name)
     _check(face108, F108, name, _F108_HINT)
     return face108
+
+
+def _per_frame(x, k: int, name: str, like, hint: str = ""):
+    """``x`` given once ``(k,)`` or per frame ``(..., k)`` with ``like``'s leading shape; as ``like``'s type/dtype.
+
+    A ``(3, 10)`` betas array for a 5-frame clip (or any other leading shape) raises instead of failing
+    deep in numpy broadcasting or, worse, broadcasting silently.
+    """
+    x = torch.as_tensor(x, dtype=like.dtype, device=like.device) if _is_torch(like) else np.asarray(x, dtype=like.dtype)
+    check_last_dim(x, k, name, hint)
+    lead, want = tuple(x.shape[:-1]), tuple(like.shape[:-1])
+    if lead not in ((), want):
+        raise ValueError(f"{name} has shape {tuple(x.shape)}: give one ({k},) vector for every frame or one per frame, "
+                         f"shape {want + (k,)} (the motion has shape {tuple(like.shape)})")
+    check_finite(x, name)
+    return x
 
 
 def _take(x, idx: list[int]):
@@ -197,6 +217,8 @@ def keys_to_v133(frames) -> np.ndarray | torch.Tensor:
                 v = v[None]
             check_last_dim(v, SOKE_KEYS[k], k, f"SOKE key sizes: {dict(SOKE_KEYS)}")
             cols[k] = v
+        check_same_leading(cols, "SOKE keys", "each key holds one row per frame")
+        check_nonempty(cols["smplx_body_pose"], "smplx_body_pose")
     else:
         frames = list(frames)
         if not frames:
@@ -237,9 +259,7 @@ def v133_to_keys(v133, betas=None, root=None) -> dict:
         z = _zeros(v133, k)
         if x is None:
             return z
-        x = torch.as_tensor(x, dtype=v133.dtype, device=v133.device) if _is_torch(v133) else np.asarray(x, dtype=v133.dtype)
-        check_last_dim(x, k, name)
-        return z + x
+        return z + _per_frame(x, k, name, v133)
 
     return {
         "smplx_root_pose": _fill(root, 3, "root"),
@@ -257,7 +277,7 @@ def v133_to_full_pose(v133, root=None):
     (root, lower body and eyes zero; expression dropped). ``root`` optional ``(..., 3)``."""
     v133 = check_v133(v133)
     z = _zeros(v133, 3)
-    parts = [z if root is None else z + root] + [z] * 11
+    parts = [z if root is None else z + _per_frame(root, 3, "root", v133)] + [z] * 11
     parts += [v133[..., 3 * i:3 * i + 3] for i in range(10)]  # joints 12..21
     parts += [v133[..., JAW], z, z]  # jaw, left eye, right eye
     parts += [v133[..., LHAND], v133[..., RHAND]]
@@ -297,6 +317,7 @@ def merge_partition(parts: Mapping, name: str | None = None):
             raise ValueError(f"partition {name!r} needs part {k!r} ({d} dims); got {list(parts)}")
         check_last_dim(parts[k], d, f"part {k!r}", f"partition {name!r} has sizes {dims}.")
         ref = parts[k]
+    check_same_leading({k: parts[k] for k in dims}, "parts", "pass every part with the same frames (e.g. all (T, d))")
     if _is_torch(ref):
         out = torch.zeros(tuple(ref.shape[:-1]) + (D133,), dtype=ref.dtype, device=ref.device)
         for k, idx in PARTITIONS[name].items():
@@ -326,13 +347,11 @@ def face108_from(v133, expr100=None, eyelid2=None):
     v133 = check_v133(v133)
     expr = _zeros(v133, 100)
     if expr100 is not None:
-        check_last_dim(expr100, 100, "expr100", "FLAME-like expression has 100 coefficients (M3T).")
-        expr = expr + (torch.as_tensor(expr100, dtype=v133.dtype, device=v133.device) if _is_torch(v133) else expr100)
+        expr = expr + _per_frame(expr100, 100, "expr100", v133, "FLAME-like expression has 100 coefficients (M3T).")
     expr = _cat([v133[..., EXPR], expr[..., 10:]])
     lid = _zeros(v133, 2)
     if eyelid2 is not None:
-        check_last_dim(eyelid2, 2, "eyelid2", "two eyelid parameters (left, right).")
-        lid = lid + (torch.as_tensor(eyelid2, dtype=v133.dtype, device=v133.device) if _is_torch(v133) else eyelid2)
+        lid = lid + _per_frame(eyelid2, 2, "eyelid2", v133, "two eyelid parameters (left, right).")
     out = _cat([expr, lid, axis_angle_to_rot6d(v133[..., JAW])])
     return out.astype(v133.dtype, copy=False) if not _is_torch(out) else out
 
@@ -359,6 +378,7 @@ def smplfx_streams(v133, face108, mirror_left: bool = False) -> dict:
     """
     v133 = check_v133(v133)
     face108 = check_face108(face108)
+    check_same_leading({"v133": v133, "face108": face108}, "v133 and face108", "one face vector per frame")
     lh = mirror_hand(v133[..., LHAND]) if mirror_left else v133[..., LHAND]
     face = face108_from(v133, face108[..., FACE_EXPR], face108[..., FACE_EYELID])
     return {
@@ -375,6 +395,7 @@ def smplfx_to_v133(streams: Mapping, mirror_left: bool = False):
         if k not in streams:
             raise ValueError(f"SMPL-FX streams need {k!r}; expected {SMPLFX_DIMS}")
         check_last_dim(streams[k], d, f"stream {k!r}", f"SMPL-FX stream sizes: {SMPLFX_DIMS}")
+    check_same_leading({k: streams[k] for k in SMPLFX_DIMS}, "SMPL-FX streams", "every stream needs the same frames")
     face = streams["face"]
     lh = _from_6d_joints(streams["lhand"], 15)
     if mirror_left:
@@ -396,8 +417,7 @@ def rot6d_streams(v133, expr50=None) -> dict:
     v133 = check_v133(v133)
     expr = _zeros(v133, 50)
     if expr50 is not None:
-        check_last_dim(expr50, 50, "expr50", "SignSparK's face stream uses 50 expression coefficients.")
-        expr = expr + (torch.as_tensor(expr50, dtype=v133.dtype, device=v133.device) if _is_torch(v133) else expr50)
+        expr = expr + _per_frame(expr50, 50, "expr50", v133, "SignSparK's face stream uses 50 expression coefficients.")
     expr = _cat([v133[..., EXPR], expr[..., 10:]])
     if not _is_torch(expr):
         expr = expr.astype(v133.dtype, copy=False)
@@ -415,6 +435,7 @@ def rot6d_streams_to_v133(streams: Mapping):
         if k not in streams:
             raise ValueError(f"rot6D streams need {k!r}; expected {ROT6D_DIMS}")
         check_last_dim(streams[k], d, f"stream {k!r}", f"SignSparK rot6D stream sizes: {ROT6D_DIMS}")
+    check_same_leading({k: streams[k] for k in ROT6D_DIMS}, "rot6D streams", "every stream needs the same frames")
     face = streams["face"]
     v133 = _cat([
         _from_6d_joints(streams["body"], 10), _from_6d_joints(streams["lhand"], 15),

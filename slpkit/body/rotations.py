@@ -38,7 +38,7 @@ import math
 import numpy as np
 import torch
 
-from slpkit.checks import check_last_dim, check_shape
+from slpkit.checks import check_float, check_int, check_last_dim, check_shape
 
 __all__ = [
     "axis_angle_to_matrix",
@@ -67,6 +67,9 @@ def _numpy_compatible(fn):
         if isinstance(x, torch.Tensor):
             return fn(x, *args, **kwargs)
         arr = np.asarray(x)
+        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+            raise ValueError(f"{fn.__name__} needs a numeric array (numpy or torch), got {type(x).__name__} of dtype "
+                             f"{arr.dtype}: {str(x)[:40]!r}")
         out_dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64
         out = fn(torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float64)), *args, **kwargs)
         return out.numpy().astype(out_dtype, copy=False)
@@ -228,6 +231,9 @@ def mirror_matrix(m):
 def random_rotations(n: int, max_angle: float = math.pi, seed: int = 0) -> np.ndarray:
     """``(n, 3)`` float64 axis-angle vectors with uniform random axes and angles in ``[0, max_angle)``
     (helper for tests and synthetic data)."""
+    n = check_int(n, "n", min=0)
+    max_angle = check_float(max_angle, "max_angle", min=0.0, hint="angles are drawn from [0, max_angle) radians")
+    seed = check_int(seed, "seed", min=0)
     rng = np.random.default_rng(seed)
     axis = rng.normal(size=(n, 3))
     axis /= np.linalg.norm(axis, axis=-1, keepdims=True)

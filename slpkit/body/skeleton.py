@@ -65,6 +65,9 @@ _SMPLX_FINGER_ORDER = ("index", "middle", "pinky", "ring", "thumb")  # SMPL-X jo
 
 def joint_index(name: str) -> int:
     """Index of a joint in the extended 70-joint set (:data:`EXT_NAMES`)."""
+    if name not in EXT_NAMES:
+        raise ValueError(f"unknown joint {name!r}: use one of the {len(EXT_NAMES)} names of EXT_NAMES, e.g. "
+                         f"{EXT_NAMES[:3]} ... (SMPL-X joints, fingertips, face points)")
     return EXT_NAMES.index(name)
 
 

@@ -47,6 +47,10 @@ class Sentence:
     def validate(self) -> None:
         """Raise ``ValueError`` if shapes, dtypes, tags or spans are inconsistent."""
         check_language(self.language)
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise ValueError(f"{self.id}: text={self.text!r}: every sentence needs its spoken-language text (a non-empty string)")
+        if isinstance(self.fps, bool) or not isinstance(self.fps, (int, np.integer)) or self.fps < 1:
+            raise ValueError(f"{self.id}: fps={self.fps!r}: use the clip's frame rate, a positive integer (SynthSign: 25)")
         check_motion(self.v133, 133, f"{self.id}.v133")
         check_motion(self.face108, 108, f"{self.id}.face108")
         T = self.v133.shape[0]
@@ -83,6 +87,17 @@ class Corpus:
     sentences: list[Sentence]
     dictionary: list[DictEntry]
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("sentences", "dictionary"):
+            v = getattr(self, name)
+            if isinstance(v, (str, bytes, dict)) or v is None or not hasattr(v, "__iter__"):
+                raise ValueError(f"Corpus.{name}={type(v).__name__}: pass a list of "
+                                 f"{'Sentence' if name == 'sentences' else 'DictEntry'} (it may be empty)")
+            if not isinstance(v, list):
+                setattr(self, name, list(v))
+        if not isinstance(self.meta, dict):
+            raise ValueError(f"Corpus.meta={type(self.meta).__name__}: pass a dict (generator config, lexicon facts)")
 
     # ------------------------------------------------------------------ access
     def split(self, name: str) -> list[Sentence]:
@@ -143,6 +158,8 @@ class Corpus:
         The lemma comes from :meth:`spoken_lexicon` (``lemmatise`` with the corpus's known words).
         """
         check_language(language)
+        if not isinstance(word, str):
+            raise ValueError(f"word={word!r} ({type(word).__name__}): look up a word as a string, e.g. 'dog'")
         idx = self._index()
         lex = self.spoken_lexicon(language)
         for key in (word, word.lower(), lemmatise(word, language, lex.lemmas, lex.irregular)):

@@ -36,7 +36,7 @@ from torch.utils.data import DataLoader, Dataset
 from slpkit.body.fk import default_body_model
 from slpkit.body.keypoints import keypoints178
 from slpkit.body.layouts import PART_INDICES, rot6d_streams
-from slpkit.checks import check_finite
+from slpkit.checks import check_bool, check_choice, check_finite, check_int
 from slpkit.data.formats.soke import soke_length_rules
 
 SPLITS = ("train", "val", "test")
@@ -50,6 +50,10 @@ _REPRESENTATIONS: dict[str, Callable[[Any], np.ndarray]] = {}
 
 def register_representation(name: str, fn: Callable[[Any], np.ndarray]) -> None:
     """Register ``fn(sentence) -> (T, D)`` under ``name`` (overwrites an existing one)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"representation name={name!r}: use a non-empty string")
+    if not callable(fn):
+        raise ValueError(f"representation {name!r}: fn={fn!r} is not callable; pass fn(sentence) -> (T, D) array")
     _REPRESENTATIONS[name] = fn
 
 
@@ -103,7 +107,7 @@ register_representation("joints", _joints)
 
 def sentence_features(sentences: Sequence[Any], representation: str) -> list[np.ndarray]:
     """``(T, D)`` float32 features of each sentence (not cached)."""
-    if representation not in _REPRESENTATIONS:
+    if not isinstance(representation, str) or representation not in _REPRESENTATIONS:
         raise ValueError(f"unknown representation {representation!r}: use one of {available_representations()} "
                          "or register_representation(name, fn)")
     fn = _REPRESENTATIONS[representation]
@@ -143,7 +147,13 @@ def feature_stats(features: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarra
     """Per-dimension mean and (population) std over all frames of ``features``; float32 ``(D,)`` each."""
     if not len(features):
         raise ValueError("cannot compute normalisation statistics of an empty split: the train split has no sentences")
-    x = np.concatenate([np.asarray(f, dtype=np.float64) for f in features], axis=0)
+    arrs = [np.asarray(f, dtype=np.float64) for f in features]
+    for i, a in enumerate(arrs):
+        if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] != arrs[0].shape[1]:
+            raise ValueError(f"features[{i}] has shape {a.shape}: every feature array must be (T > 0, "
+                             f"{arrs[0].shape[-1] if arrs[0].ndim else 'D'}), one representation for all")
+        check_finite(a, f"features[{i}]")
+    x = np.concatenate(arrs, axis=0)
     return x.mean(0).astype(np.float32), x.std(0).astype(np.float32)
 
 
@@ -153,19 +163,41 @@ def _as_like(a: np.ndarray, x: Any) -> Any:
     return a
 
 
+def _check_stats_dim(x: Any, mean: np.ndarray, std: np.ndarray) -> None:
+    d = np.shape(mean)[-1] if np.ndim(mean) else None
+    if np.shape(mean) != np.shape(std) or np.ndim(mean) != 1:
+        raise ValueError(f"mean {np.shape(mean)} and std {np.shape(std)} must be (D,) vectors of the same length")
+    if np.ndim(x) == 0 or np.shape(x)[-1] != d:
+        raise ValueError(f"x has shape {tuple(np.shape(x))} but the statistics have {d} dimensions: pass features of "
+                         f"the same representation, (..., {d})")
+
+
 def normalise(x: Any, mean: np.ndarray, std: np.ndarray, eps: float = NORM_EPS) -> Any:
     """SOKE normalisation ``(x - mean) / (std + eps)`` over the last axis (numpy or torch)."""
+    _check_stats_dim(x, mean, std)
     return (x - _as_like(mean, x)) / (_as_like(std, x) + eps)
 
 
 def denormalise(x: Any, mean: np.ndarray, std: np.ndarray, eps: float = NORM_EPS) -> Any:
     """Inverse of :func:`normalise`."""
+    _check_stats_dim(x, mean, std)
     return x * (_as_like(std, x) + eps) + _as_like(mean, x)
 
 
 # ---------------------------------------------------------------------------------------
 # dataset + collate
 # ---------------------------------------------------------------------------------------
+def _check_max_len(max_len: Any) -> int | None:
+    """``max_len`` of a dataset: ``None`` (no limit) or a positive number of frames.
+
+    A negative value would silently drop the last frames of every clip (Python slicing) and 0 would give
+    empty batches, so both raise.
+    """
+    if max_len is None:
+        return None
+    return check_int(max_len, "max_len", min=1, hint="a positive number of frames (or None for no limit)")
+
+
 class SignDataset(Dataset):
     """Items ``dict(motion (T, D) float32 tensor, text, language, gloss, id, length)``.
 
@@ -179,6 +211,7 @@ class SignDataset(Dataset):
             raise ValueError(f"{len(sentences)} sentences but {len(features)} feature arrays")
         if crop not in ("start", "random", "subsample"):
             raise ValueError(f"crop {crop!r}: use 'start', 'random' or 'subsample'")
+        max_len = _check_max_len(max_len)
         self.sentences = list(sentences)
         self.features = list(features)
         self.mean, self.std = mean, std
@@ -245,8 +278,17 @@ class SignDataModule(pl.LightningDataModule):
                  max_len: int | None = None, num_workers: int = 0, crop: str = "start", shuffle_train: bool = True,
                  drop_last: bool = False, length_rules: bool = False):
         super().__init__()
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if not (hasattr(corpus, "sentences") and callable(getattr(corpus, "split", None))):
+            raise ValueError(f"corpus={type(corpus).__name__}: pass a slpkit.data.corpus.Corpus (e.g. "
+                             "slpkit.data.synthsign.generate(SynthSignConfig.for_mode('smoke')))")
+        batch_size = check_int(batch_size, "batch_size", min=1, hint="sequences per batch")
+        max_len = _check_max_len(max_len)
+        num_workers = check_int(num_workers, "num_workers", min=0, hint="0 loads in the main process")
+        check_choice(crop, "crop", ("start", "random", "subsample"),
+                     "what to keep of a clip longer than max_len: its start, a random window or uniform frames")
+        normalise, shuffle_train, drop_last, length_rules = (check_bool(v, n) for v, n in (
+            (normalise, "normalise"), (shuffle_train, "shuffle_train"), (drop_last, "drop_last"),
+            (length_rules, "length_rules")))
         self.corpus = corpus
         self.representation = representation
         self.batch_size = int(batch_size)
@@ -317,5 +359,14 @@ class SignDataModule(pl.LightningDataModule):
         return {"representation": self.representation, "mean": self.mean, "std": self.std}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.mean, self.std = np.asarray(state["mean"], np.float32), np.asarray(state["std"], np.float32)
+        if not isinstance(state, dict) or "mean" not in state or "std" not in state:
+            raise ValueError("state must be a dict with 'mean' and 'std' (what SignDataModule.state_dict() returns)")
+        mean, std = np.asarray(state["mean"], np.float32), np.asarray(state["std"], np.float32)
+        if mean.shape != (self.dim,) or std.shape != (self.dim,):
+            raise ValueError(f"state holds statistics of shape {mean.shape} / {std.shape}, this data module's "
+                             f"{self.representation!r} features have {self.dim} dimensions")
+        rep = state.get("representation", self.representation)
+        if rep != self.representation:
+            raise ValueError(f"state is of representation {rep!r}, this data module serves {self.representation!r}")
+        self.mean, self.std = mean, std
         self._datasets.clear()

@@ -38,6 +38,21 @@ _PUNCT_ZH = set("，。？！、；：“”‘’（）《》,.?!;: \t\n")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 
 
+PERSONS: tuple[str, ...] = ("1s", "2s", "3s", "1p")
+
+
+def _check_person(person: str) -> str:
+    if person not in PERSONS:
+        raise ValueError(f"person={person!r}: use one of {PERSONS} (1st / 2nd / 3rd singular, 1st plural)")
+    return person
+
+
+def _check_str(x, name: str) -> str:
+    if not isinstance(x, str):
+        raise ValueError(f"{name}={x!r} ({type(x).__name__}): pass a string")
+    return x
+
+
 def check_language(lang: str) -> str:
     """Return ``lang`` if it is one of :data:`LANGUAGES`, else raise ``ValueError``."""
     if lang not in LANGUAGES:
@@ -54,7 +69,8 @@ def en_verb(lemma: str, person: str) -> str:
 
     ``person`` is one of ``'1s', '2s', '3s', '1p'``.
     """
-    if person != "3s":
+    _check_str(lemma, "lemma")
+    if _check_person(person) != "3s":
         return lemma
     if lemma == "have":
         return "has"
@@ -82,6 +98,8 @@ def de_verb(lemma: str, person: str, irregular: dict[str, str] | None = None) ->
     s/ß/z/x), er/sie ``-t`` (``-et`` after t/d or consonant+n/m), wir = infinitive.
     ``irregular`` maps person -> form and wins (e.g. ``essen``: ``{'2s': 'isst', '3s': 'isst'}``).
     """
+    _check_str(lemma, "lemma")
+    _check_person(person)
     if irregular and person in irregular:
         return irregular[person]
     if person == "1p":
@@ -121,6 +139,13 @@ class SpokenLexicon:
 
     def __post_init__(self) -> None:
         check_language(self.language)
+        for name in ("lemmas", "function_words"):
+            v = getattr(self, name)
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+                raise ValueError(f"SpokenLexicon.{name}={v!r}: pass a collection of words, e.g. [{v!r}] "
+                                 "(a single string would be read as its characters)")
+        if not isinstance(self.irregular, Mapping):
+            raise ValueError(f"SpokenLexicon.irregular={self.irregular!r}: pass a mapping {{inflected form: lemma}}")
         object.__setattr__(self, "lemmas", frozenset(self.lemmas))
         object.__setattr__(self, "irregular", dict(self.irregular))
         object.__setattr__(self, "function_words", frozenset(self.function_words))
@@ -171,6 +196,9 @@ def lemmatise(word: str, language: str, known: Iterable[str] = (),
     unchanged. A corpus's lexicon: ``corpus.spoken_lexicon(language).lemmatise(word)``.
     """
     check_language(language)
+    _check_str(word, "word")
+    if isinstance(known, (str, bytes)):
+        raise ValueError(f"known={known!r} is a single string: pass a collection of lemmas, e.g. [{known!r}]")
     w = word.lower() if SPOKEN[language] != "zh" else word
     known_set = known if isinstance(known, frozenset) else frozenset(known)
     irr = irregular or {}
@@ -240,6 +268,9 @@ def segment(text: str, language: str, words: Iterable[str] = ()) -> list[str]:
     (apostrophes kept inside words); ``words`` is not needed.
     """
     check_language(language)
+    _check_str(text, "text")
+    if isinstance(words, (str, bytes)):
+        raise ValueError(f"words={words!r} is a single string: pass a collection of words, e.g. [{words!r}]")
     if SPOKEN[language] == "zh":
         vocab = words if isinstance(words, frozenset) else frozenset(words)
         toks = jieba_tokenizer(vocab).lcut(text, HMM=False)

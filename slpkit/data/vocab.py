@@ -23,8 +23,10 @@ import re
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import torch
 
+from slpkit.checks import check_int
 from slpkit.data.text import LANG_TOKENS, check_language
 from slpkit.data.text import jieba_tokenizer as _jieba
 
@@ -58,6 +60,16 @@ def tokenize(text: str, language: str, zh: str = "char", lowercase: bool = False
 
 def detokenize(tokens: Sequence[str], language: str) -> str:
     """Inverse of :func:`tokenize` for the usual spacing rules (no space before . , ! ? ; :)."""
+    if isinstance(tokens, (str, bytes)) or tokens is None or not hasattr(tokens, "__iter__"):
+        raise ValueError(f"tokens={tokens!r}: pass a list of token strings (what tokenize returns), not "
+                         f"{'one string' if isinstance(tokens, str) else type(tokens).__name__}; to turn ids into text "
+                         "use TextVocab.decode(ids, language)")
+    tokens = list(tokens)
+    for i, t in enumerate(tokens):
+        if not isinstance(t, str):
+            raise ValueError(f"tokens[{i}]={t!r} ({type(t).__name__}) is not a token string: detokenize takes tokens; "
+                             "for token ids use TextVocab.decode(ids, language)")
+    check_language(language)
     if language == "csl":
         return "".join(tokens)
     out = ""
@@ -74,6 +86,13 @@ class TextVocab:
 
     def __init__(self, words: Sequence[str], lowercase: bool = False, zh: str = "char",
                  languages: Mapping[str, str] | None = None, jieba_words: Iterable[str] = ()):
+        if isinstance(words, (str, bytes)) or words is None or not hasattr(words, "__iter__"):
+            raise ValueError(f"words={words!r}: pass a list of word strings (a single string would become its "
+                             "characters)")
+        words = list(words)
+        if not all(isinstance(w, str) for w in words):
+            bad = next(w for w in words if not isinstance(w, str))
+            raise ValueError(f"words holds {bad!r} ({type(bad).__name__}): every word must be a string")
         self.languages = dict(languages or LANG_TOKENS)
         self.lowercase, self.zh = bool(lowercase), _check_zh(zh)
         self.jieba_words = tuple(sorted(set(jieba_words)))
@@ -91,14 +110,22 @@ class TextVocab:
         """Vocabulary of the words of ``texts`` (most frequent first, ties alphabetical) + ``extra_words``."""
         if isinstance(texts, str) or isinstance(languages, str):
             raise ValueError("texts and languages must be lists (one entry per sentence), not single strings")
+        if texts is None or languages is None or not hasattr(texts, "__len__") or not hasattr(languages, "__len__"):
+            raise ValueError(f"texts={type(texts).__name__}, languages={type(languages).__name__}: pass two lists, "
+                             "one text and one language per sentence")
+        check_int(min_count, "min_count", min=1, hint="keep words seen at least this often in the texts")
         if len(texts) != len(languages):
             raise ValueError(f"{len(texts)} texts but {len(languages)} languages: pass one language per text")
         if not texts:
             raise ValueError("cannot build a vocabulary from zero sentences: pass the training texts")
+        extra_words, jieba_words = list(extra_words), tuple(jieba_words)  # iterators would be used up
         counts: Counter = Counter()
         for t, lang in zip(texts, languages):
             counts.update(tokenize(t, lang, zh, lowercase, jieba_words))
         words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+        if not words and not extra_words:
+            raise ValueError(f"min_count={min_count}: no word occurs that often in the {len(texts)} texts (the most "
+                             f"frequent occurs {max(counts.values(), default=0)} times): lower min_count")
         extra = [w for w in extra_words if w not in counts]
         return cls(words + extra, lowercase=lowercase, zh=zh, jieba_words=jieba_words)
 
@@ -132,6 +159,7 @@ class TextVocab:
     def encode(self, text: str, language: str, *, lang: bool = False, bos: bool = False, eos: bool = False,
                max_len: int | None = None) -> list[int]:
         """Ids of ``text``; optional leading language token / ``<s>`` and trailing ``</s>``."""
+        max_len = check_int(max_len, "max_len", min=1, none_ok=True, hint="text tokens to keep (None: all)")
         ids = [self.stoi.get(t, self.unk_id) for t in self.tokens(text, language)]
         if max_len is not None:
             ids = ids[:max_len]
@@ -140,6 +168,10 @@ class TextVocab:
 
     def decode(self, ids: Iterable[int], language: str) -> str:
         """Text of ``ids``: stops at ``</s>``, skips specials and language tokens."""
+        if isinstance(ids, (str, bytes)) or ids is None or not hasattr(ids, "__iter__"):
+            raise ValueError(f"ids={ids!r}: pass a list (or 1-D tensor) of integer token ids")
+        if isinstance(ids, (torch.Tensor, np.ndarray)) and ids.ndim != 1:
+            raise ValueError(f"ids has shape {tuple(ids.shape)}: decode one sequence at a time, a 1-D list of ids")
         out = []
         for i in ids:
             if isinstance(i, bool) or not isinstance(i, int) and not (hasattr(i, "dtype") and "int" in str(i.dtype)):
@@ -158,6 +190,8 @@ class TextVocab:
         """Right-padded ``ids (B, L)`` (0 = pad) and ``mask (B, L)`` (True = token)."""
         if isinstance(texts, str) or isinstance(languages, str):
             raise ValueError("pass a list of texts and a list of languages, not single strings")
+        if texts is None or languages is None or not hasattr(texts, "__len__") or not hasattr(languages, "__len__"):
+            raise ValueError(f"texts={type(texts).__name__}, languages={type(languages).__name__}: pass two lists")
         if len(texts) != len(languages) or not texts:
             raise ValueError(f"{len(texts)} texts but {len(languages)} languages: pass one language per text (>= 1)")
         seqs = [self.encode(t, l, lang=lang, bos=bos, eos=eos, max_len=max_len) for t, l in zip(texts, languages)]

@@ -44,8 +44,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from slpkit.checks import check_motion
-from slpkit.config import SCALE_OUT_FIELDS, config_hash, resolve_device, seed_everything
+from slpkit.checks import check_bool, check_int, check_motion, check_texts
+from slpkit.config import SCALE_OUT_FIELDS, check_device, config_hash, resolve_device, seed_everything
 from slpkit.data.datamodule import corpus_features, feature_stats, sentence_features
 from slpkit.data.text import LANG_TOKENS
 from slpkit.data.vocab import ZH_MODES, TextVocab
@@ -107,11 +107,12 @@ class BackTranslatorConfig(TrainConfig):
         super().__post_init__()
         if self.zh_tokens not in ZH_MODES:
             raise ValueError(f"BackTranslatorConfig.zh_tokens={self.zh_tokens!r}: use 'char' or 'jieba'")
+        for f in ("d_model", "n_heads", "enc_layers", "dec_layers", "ff_dim", "max_frames", "max_text_len", "bucket"):
+            check_int(getattr(self, f), f"BackTranslatorConfig.{f}", min=1)
         if self.d_model % self.n_heads:
             raise ValueError(f"BackTranslatorConfig.d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
-        for f in ("d_model", "n_heads", "enc_layers", "dec_layers", "ff_dim", "max_frames", "max_text_len", "bucket"):
-            if int(getattr(self, f)) < 1:
-                raise ValueError(f"BackTranslatorConfig.{f}={getattr(self, f)!r}: use a positive integer")
+        check_bool(self.use_dictionary, "BackTranslatorConfig.use_dictionary")
+        check_device(self.device)
         for f in ("dropout", "token_dropout", "label_smoothing"):
             if not 0.0 <= float(getattr(self, f)) < 1.0:
                 raise ValueError(f"BackTranslatorConfig.{f}={getattr(self, f)!r}: use a probability in [0, 1)")
@@ -284,6 +285,15 @@ class BackTranslator(pl.LightningModule):
         return [row[1:] for row in tokens.tolist()]
 
     def _check_languages(self, poses, languages) -> list[str]:
+        if isinstance(poses, (str, bytes, dict)) or poses is None or not hasattr(poses, "__len__"):
+            raise ValueError(f"poses={type(poses).__name__}: pass a list of (T, D) pose sequences")
+        if isinstance(poses, (np.ndarray, torch.Tensor)) and poses.ndim == 2:
+            raise ValueError(f"poses is one (T, D) array of shape {tuple(poses.shape)}: pass a list of sequences, "
+                             "e.g. [poses]")
+        if not len(poses):
+            raise ValueError("poses is empty: pass at least one pose sequence")
+        if languages is None or (not isinstance(languages, str) and not hasattr(languages, "__iter__")):
+            raise ValueError(f"languages={languages!r}: pass one language per sequence (or one for all)")
         if isinstance(languages, str):
             languages = [languages] * len(poses)
         languages = list(languages)
@@ -334,6 +344,9 @@ class BackTranslator(pl.LightningModule):
         resample of the sentences, for :func:`slpkit.metrics.bootstrap.paired_bootstrap`).
         """
         languages = self._check_languages(poses, languages)
+        refs, _ = check_texts(refs, None, name="refs", allow_blank=True)
+        if len(refs) != len(poses):
+            raise ValueError(f"{len(poses)} pose sequences but {len(refs)} references: pass one reference per sequence")
         hyps = self.translate(poses, languages)
         res = score_translations(hyps, refs, languages)
         if return_hyps:
@@ -376,10 +389,13 @@ def score_translations(hyps: Sequence[str], refs: Sequence[str], languages: Sequ
     corpus statistic and languages are tokenised differently, so they are not pooled).
     Returns ``{'bleu1'..'bleu4', 'chrf', 'rouge_l', 'n', 'per_language': {lang: {...}}}``.
     """
-    if not (len(hyps) == len(refs) == len(languages)):
+    hyps, _ = check_texts(hyps, None, name="hyps", allow_blank=True)
+    refs, languages = check_texts(refs, languages, name="refs", allow_blank=True)
+    if len(hyps) != len(refs):
         raise ValueError(f"{len(hyps)} hypotheses, {len(refs)} references, {len(languages)} languages: lengths differ")
-    if not hyps:
-        raise ValueError("nothing to score: pass at least one hypothesis")
+    for lang in set(languages):
+        if lang not in LANG_TOKENS:
+            raise ValueError(f"unknown language {lang!r}: use one of {list(LANG_TOKENS)}")
     per: dict[str, dict[str, float]] = {}
     for lang in sorted(set(languages)):
         idx = [i for i, l in enumerate(languages) if l == lang]
@@ -427,6 +443,11 @@ def train_backtranslator(corpus: Any, representation: str = "v133", cfg: BackTra
     ``progress_bar`` is the old name of ``progress``.
     """
     cfg = cfg or BackTranslatorConfig.smoke()
+    if not isinstance(cfg, BackTranslatorConfig):
+        raise ValueError(f"cfg must be a BackTranslatorConfig, got {type(cfg).__name__}: use "
+                         "BackTranslatorConfig.for_mode('smoke', ...)")
+    if not (hasattr(corpus, "sentences") and callable(getattr(corpus, "split", None))):
+        raise ValueError(f"corpus={type(corpus).__name__}: pass a slpkit.data.corpus.Corpus")
     progress = progress_bar if progress is None else progress
     train = list(corpus.split("train"))
     if not train:
@@ -468,6 +489,7 @@ def train_backtranslator(corpus: Any, representation: str = "v133", cfg: BackTra
 # ---------------------------------------------------------------------------------------
 def derangement(n: int, seed: int = 0) -> np.ndarray:
     """A random permutation of ``range(n)`` with no fixed point (n >= 2)."""
+    n = check_int(n, "n", min=0)
     rng = np.random.default_rng(seed)
     if n < 2:
         return np.arange(n)
@@ -486,10 +508,13 @@ def ground_truth_row(corpus: Any, split: str = "test", translator: BackTranslato
     its own poses), so the score measures what the decoder gets from language priors alone.
     Without ``translator`` one is trained (or loaded from the cache) with ``cfg``.
     """
+    sents = list(corpus.split(split))
     if translator is None:
         translator = train_backtranslator(corpus, representation or "v133", cfg)
+    elif not isinstance(translator, BackTranslator):
+        raise ValueError(f"translator is a {type(translator).__name__}: pass a BackTranslator "
+                         "(train_backtranslator(corpus, ...)) or None to train one")
     rep = representation or translator.representation
-    sents = list(corpus.split(split))
     if not sents:
         raise ValueError(f"the corpus has no {split!r} sentences")
     feats = corpus_features(corpus, rep)

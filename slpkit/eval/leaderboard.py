@@ -34,7 +34,8 @@ from slpkit.metrics.dtw import dtw_mje_slrtp, dtw_pt
 from slpkit.metrics.text import chrf_statistic, rouge_l_sentences
 from slpkit.notebook.report import table
 
-__all__ = ["Entry", "keypoints_of", "score_entries", "leaderboard_table", "plot_leaderboard", "METRICS"]
+__all__ = ["Entry", "keypoints_of", "reference_keypoints", "mje_sentences", "score_entries", "leaderboard_table",
+           "plot_leaderboard", "METRICS"]
 
 #: (key, column label, lower is better) of the scored metrics, in table order
 METRICS = [
@@ -72,6 +73,20 @@ def keypoints_of(v133: Sequence[np.ndarray], face108: Sequence[np.ndarray] | Non
             for v, f in zip(v133, faces)]
 
 
+def reference_keypoints(sentences: Sequence[Any]) -> list[np.ndarray]:
+    """Ground-truth ``(T, 178, 3)`` keypoints of the sentences (their V133 and 108-dim face)."""
+    return keypoints_of([np.asarray(s.v133, np.float32) for s in sentences], [s.face108 for s in sentences])
+
+
+def mje_sentences(entry: Entry, sentences: Sequence[Any], refs: Sequence[np.ndarray] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """SLRTP DTW-MJE of ``entry`` per sentence: ``(mean error (N,), aligned point count (N,))``; predictions and
+    references both at 12.5 fps (``[::2]``), as the challenge scores. The pooled DTW-MJE is their weighted mean."""
+    refs = reference_keypoints(sentences) if refs is None else refs
+    return dtw_mje_slrtp([np.asarray(k, np.float32)[::2] for k in entry.keypoints], refs, subsample_ref=2,
+                         per_sequence=True)
+
+
 def _var_ratio(preds: list[np.ndarray], refs: list[np.ndarray], joints) -> Any:
     gv = np.array([float(p[:, joints].var(0).mean()) if len(p) > 1 else 0.0 for p in preds])
     rv = np.array([float(r[:, joints].var(0).mean()) for r in refs])
@@ -87,7 +102,7 @@ def score_entries(entries: Sequence[Entry], sentences: Sequence[Any], backtransl
     if not sentences:
         raise ValueError("no test sentences: pass the sentences the entries were generated for")
     ref_v = [np.asarray(s.v133, np.float32) for s in sentences]
-    ref_kp = keypoints_of(ref_v, [s.face108 for s in sentences])
+    ref_kp = reference_keypoints(sentences)
     texts, langs = [s.text for s in sentences], [s.language for s in sentences]
     n = len(sentences)
     out = []
@@ -103,8 +118,7 @@ def score_entries(entries: Sequence[Entry], sentences: Sequence[Any], backtransl
             for k in ("dtw_pa_jpe_body", "dtw_pa_jpe_hand", "dtw_jpe_body", "dtw_jpe_hand"):
                 row[k] = ci(ps[k])
         kp = [np.asarray(k, np.float32) for k in e.keypoints]
-        means, counts = dtw_mje_slrtp([k[::2] for k in kp], ref_kp, subsample_ref=2, per_sequence=True)
-        row["dtw_mje"] = ci(weighted_mean(means, counts), n)
+        row["dtw_mje"] = ci(weighted_mean(*mje_sentences(e, sentences, ref_kp)), n)
         row["dtw_pt"] = ci(np.array([dtw_pt(k.reshape(len(k), -1), r.reshape(len(r), -1)) for k, r in zip(kp, ref_kp)]))
         if backtranslator is not None:
             sc = backtranslator.score([k.reshape(len(k), -1) for k in kp], texts, langs, return_hyps=True)

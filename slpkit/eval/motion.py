@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from slpkit.body.fk import default_body_model
+from slpkit.checks import check_int
 from slpkit.metrics.pose import part_scores
 
 __all__ = ["METRIC_JOINTS", "SCORE_KEYS", "pose_scores", "length_stats", "mean_pose_baseline", "motion_variance_ratio"]
@@ -41,6 +42,11 @@ def pose_scores(preds: Sequence[np.ndarray], refs: Sequence[np.ndarray], body_mo
     DTW-PA-JPE aligns every (generated frame, reference frame) pair with a Procrustes fit, ~60x the cost of
     DTW-JPE (about 10 CPU seconds for 170 SynthSign test sentences); ``pa=False`` skips it (learning checks
     against baselines use DTW-JPE)."""
+    for name, x in (("preds", preds), ("refs", refs)):
+        if isinstance(x, (str, bytes, dict)) or x is None or not hasattr(x, "__len__") or (
+                isinstance(x, np.ndarray) and x.ndim == 2):
+            raise ValueError(f"{name} must be a list of (T, 133) V133 sequences, got {type(x).__name__}"
+                             + (f" of shape {x.shape} (wrap one sequence as [x])" if isinstance(x, np.ndarray) else ""))
     preds, refs = list(preds), list(refs)
     if len(preds) != len(refs) or not preds:
         raise ValueError(f"got {len(preds)} generated and {len(refs)} reference sequences: pass one reference "
@@ -65,8 +71,13 @@ def length_stats(pred_frames: Sequence[int], ref_frames: Sequence[int], stopped:
     ``len_corr`` (Pearson correlation; nan when one side is constant) and, for autoregressive models,
     ``eos_fraction`` (share of samples that stopped by EOS before the step cap; ``stopped`` per sample)."""
     P, R = np.asarray(pred_frames, float), np.asarray(ref_frames, float)
-    if P.shape != R.shape or P.size == 0:
+    if P.shape != R.shape or P.size == 0 or P.ndim != 1:
         raise ValueError(f"{P.size} generated lengths but {R.size} reference lengths: pass one per sentence")
+    if not (np.isfinite(P).all() and np.isfinite(R).all()) or (P < 0).any() or (R < 1).any():
+        raise ValueError("lengths must be frame counts: generated >= 0, references >= 1 (got "
+                         f"min {P.min():g} / {R.min():g})")
+    if stopped is not None and len(stopped) != len(P):
+        raise ValueError(f"stopped has {len(stopped)} entries for {len(P)} sentences: pass one per sentence")
     corr = float(np.corrcoef(P, R)[0, 1]) if len(P) > 1 and P.std() > 0 and R.std() > 0 else float("nan")
     out = {"len_err_frames": float(np.mean(np.abs(P - R))), "len_corr": corr}
     if stopped is not None:
@@ -76,6 +87,7 @@ def length_stats(pred_frames: Sequence[int], ref_frames: Sequence[int], stopped:
 
 def mean_pose_baseline(train_poses: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
     """Text-blind baseline: the mean training frame repeated for the mean training length, ``n`` times."""
+    n = check_int(n, "n", min=1, hint="one baseline sequence per test sentence")
     train_poses = [np.asarray(p, np.float32) for p in train_poses]
     if not train_poses:
         raise ValueError("no training poses: the mean-pose baseline needs the train split")

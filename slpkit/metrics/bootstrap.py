@@ -58,6 +58,9 @@ def weighted_mean(values: Sequence[float], weights: Sequence[float]) -> Callable
     v, w = np.asarray(values, np.float64), np.asarray(weights, np.float64)
     if v.shape != w.shape or v.ndim != 1 or not v.size:
         raise ValueError(f"values {v.shape} and weights {w.shape} must be equal-length 1-D arrays (one per sentence)")
+    if not (np.isfinite(v).all() and np.isfinite(w).all()) or (w < 0).any() or not w.sum() > 0:
+        raise ValueError(f"weights {w[:5]}... must be finite and >= 0 with a positive sum, values finite "
+                         "(e.g. the aligned frame counts of dtw_mje_slrtp(per_sequence=True))")
     return lambda idx: float(np.average(v[idx], weights=w[idx]))
 
 
@@ -157,6 +160,13 @@ def orderings_table(orderings: Sequence[Ordering | dict], title: str = "Paper or
     """A report table (``slpkit.notebook.table``) of orderings with their intervals and verdicts."""
     from slpkit.notebook.report import table
 
+    if isinstance(orderings, (str, dict, Ordering)) or not hasattr(orderings, "__iter__"):
+        raise ValueError(f"orderings={orderings!r}: pass a list of Ordering (from ordering(...)) or their as_dict()")
+    orderings = list(orderings)
+    need = ("claim", "source", "metric", "a", "b", "a_value", "b_value", "diff", "lo", "hi", "verdict", "n", "resamples")
+    for i, o in enumerate(orderings):
+        if not isinstance(o, (Ordering, dict)) or (isinstance(o, dict) and any(k not in o for k in need)):
+            raise ValueError(f"orderings[{i}]={o!r}: pass Ordering objects (from ordering(...)) or dicts with keys {need}")
     n = {o.n if isinstance(o, Ordering) else o["n"] for o in orderings}
     base = (f"Paired bootstrap over {'/'.join(str(x) for x in sorted(n))} test sentences, "
             f"{orderings[0].resamples if isinstance(orderings[0], Ordering) else orderings[0]['resamples']} resamples; "

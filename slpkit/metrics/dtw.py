@@ -385,6 +385,8 @@ def dtw_from_costs(costs: Sequence, return_paths: bool = False):
         if c.ndim != 2 or 0 in c.shape:
             raise ValueError(f"cost[{q}] has shape {c.shape}; expected a non-empty (Tp, Tr) matrix.")
         check_finite(c, f"cost[{q}]")
+        if float(c.min()) < 0:
+            raise ValueError(f"cost[{q}] holds negative costs (min {float(c.min()):.4g}): DTW costs are distances >= 0")
         cs.append(np.asarray(c, np.float64))
     return _run([], [], None, cs, return_paths)
 
@@ -429,8 +431,13 @@ def dtw_mje_slrtp(preds: Sequence, refs: Sequence, subsample_ref: int = 2, n_coo
     """
     if isinstance(preds, (np.ndarray, torch.Tensor)) and np.ndim(preds) in (2, 3):
         preds, refs = [preds], [refs]
-    if not isinstance(subsample_ref, int) or subsample_ref < 1:
+    if isinstance(subsample_ref, bool) or not isinstance(subsample_ref, (int, np.integer)) or subsample_ref < 1:
         raise ValueError(f"subsample_ref must be a positive int, got {subsample_ref!r}.")
+    if isinstance(n_coords, bool) or not isinstance(n_coords, (int, np.integer)) or n_coords < 1:
+        raise ValueError(f"n_coords must be a positive int (3 for x, y, z), got {n_coords!r}.")
+    if isinstance(preds, (str, bytes)) or isinstance(refs, (str, bytes)) or len(preds) != len(refs):
+        raise ValueError(f"dtw_mje_slrtp needs one reference per prediction: got {len(preds)} predictions and "
+                         f"{len(refs)} references")
     refs_sub = []
     for q, r in enumerate(refs):
         r = _to_numpy(r, f"ref[{q}]")

@@ -118,7 +118,12 @@ def _subset_idx(subset, J: int) -> np.ndarray:
         return np.arange(J)
     idx = np.asarray(subset)
     if idx.dtype == bool:
+        if idx.shape != (J,):
+            raise ValueError(f"subset is a bool mask of shape {idx.shape} but the sequences have {J} joints: pass one "
+                             f"bool per joint, shape ({J},), or a list of joint indices")
         idx = np.nonzero(idx)[0]
+    elif not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"subset {subset!r} (dtype {idx.dtype}): pass joint indices (integers) or a bool mask")
     idx = idx.astype(np.int64).ravel()
     if idx.size == 0 or idx.min() < -J or idx.max() >= J:
         raise ValueError(f"subset {subset!r} is empty or out of range for {J} joints.")
@@ -166,8 +171,13 @@ def pa_cost_matrix(pred, ref, subset=None, block: int = 32) -> np.ndarray:
     """
     p = _joints(pred, "pred")
     r = _joints(ref, "ref")
+    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
+        raise ValueError(f"block={block!r}: use a positive number of pred frames per batched step (32)")
     if p.shape[1] != r.shape[1]:
         raise ValueError(f"pred has {p.shape[1]} joints but ref has {r.shape[1]}: use the same joint set.")
+    if p.shape[1] < 3:
+        raise ValueError(f"pred has {p.shape[1]} joint(s): a similarity Procrustes needs at least 3 joints "
+                         "(with fewer it aligns them exactly and every error is 0)")
     idx = _subset_idx(subset, p.shape[1])
     X = p - p.mean(1, keepdims=True)  # (Tp, J, 3)
     Y = r - r.mean(1, keepdims=True)  # (Tr, J, 3)

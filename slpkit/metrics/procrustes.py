@@ -43,8 +43,11 @@ def _check_pair(pred, ref) -> tuple[np.ndarray, np.ndarray]:
             f"Procrustes needs pred and ref of the same shape (..., J, 3) with frames in correspondence; "
             f"got {p.shape} and {r.shape}. Align the time axes first (e.g. with DTW) and use the same joints."
         )
-    if p.shape[-2] == 0:
-        raise ValueError(f"Procrustes got zero joints (shape {p.shape}).")
+    if p.shape[-1] != 3:
+        raise ValueError(f"Procrustes needs 3D points (..., J, 3), got shape {p.shape}.")
+    if p.shape[-2] < 3:
+        raise ValueError(f"Procrustes got {p.shape[-2]} joint(s) (shape {p.shape}): a similarity Procrustes needs at "
+                         "least 3 joints (with fewer it aligns them exactly and every error is 0).")
     check_finite(p, "pred")
     check_finite(r, "ref")
     return p.astype(np.float64), r.astype(np.float64)

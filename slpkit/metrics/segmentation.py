@@ -40,12 +40,36 @@ __all__ = ["CLASS_NAMES", "span_iou", "match_segments", "segment_counts", "segme
 CLASS_NAMES = {0: "O", 1: "I", 2: "B"}
 
 
-def _spans(spans: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
-    return [(int(s[0]), int(s[1])) for s in spans]
+def _span(s, name: str = "span") -> tuple[int, int]:
+    """``(start, end_exclusive)`` as ints; ``ValueError`` unless it is two integers with ``0 <= start < end``."""
+    if isinstance(s, (str, bytes)) or not hasattr(s, "__len__") or len(s) != 2:
+        raise ValueError(f"{name}={s!r}: a span is (start, end_exclusive), two frame indices")
+    a, b = s
+    for v in (a, b):
+        if isinstance(v, (bool, np.bool_)) or not (isinstance(v, (int, np.integer))
+                                                   or (isinstance(v, (float, np.floating)) and float(v).is_integer())):
+            raise ValueError(f"{name}={tuple(s)!r}: span ends must be integer frame indices")
+    a, b = int(a), int(b)
+    if not 0 <= a < b:
+        raise ValueError(f"{name}=({a}, {b}): use 0 <= start < end (end exclusive, at least one frame)")
+    return a, b
+
+
+def _spans(spans: Sequence[Sequence[int]], name: str = "spans") -> list[tuple[int, int]]:
+    if isinstance(spans, (str, bytes)) or not hasattr(spans, "__iter__"):
+        raise ValueError(f"{name}={spans!r}: pass a list of (start, end_exclusive) spans")
+    return [_span(s, f"{name}[{i}]") for i, s in enumerate(spans)]
+
+
+def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
+    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = (a[1] - a[0]) + (b[1] - b[0]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def span_iou(a: Sequence[int], b: Sequence[int]) -> float:
     """Temporal IoU of two spans ``(start, end_exclusive)``."""
+    a, b = _span(a, "a"), _span(b, "b")
     inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
     union = (a[1] - a[0]) + (b[1] - b[0]) - inter
     return inter / union if union > 0 else 0.0
@@ -56,8 +80,8 @@ def match_segments(pred: Sequence[Sequence[int]], ref: Sequence[Sequence[int]], 
     """One-to-one matches ``(i_pred, i_ref, iou)`` with IoU >= ``iou``, greedy by decreasing IoU."""
     if not 0.0 < float(iou) <= 1.0:
         raise ValueError(f"iou={iou}: use a threshold in (0, 1], e.g. 0.5")
-    P, R = _spans(pred), _spans(ref)
-    pairs = [(span_iou(p, r), i, j) for i, p in enumerate(P) for j, r in enumerate(R)]
+    P, R = _spans(pred, "pred"), _spans(ref, "ref")
+    pairs = [(_iou(p, r), i, j) for i, p in enumerate(P) for j, r in enumerate(R)]
     pairs = sorted((x for x in pairs if x[0] >= iou and x[0] > 0), key=lambda x: (-x[0], x[1], x[2]))
     used_p, used_r, out = set(), set(), []
     for v, i, j in pairs:
@@ -99,6 +123,8 @@ def segment_f1_statistic(counts: np.ndarray) -> Callable[[np.ndarray], float]:
 def boundary_errors(pred: Sequence[Sequence[Sequence[int]]], ref: Sequence[Sequence[Sequence[int]]],
                     iou: float = 0.5) -> dict[str, float]:
     """Mean onset / offset / overall boundary error in frames over the pairs matched at ``iou``."""
+    if len(pred) != len(ref):
+        raise ValueError(f"{len(pred)} predicted span lists but {len(ref)} reference lists: pass one per sentence")
     on, off = [], []
     for p, r in zip(pred, ref):
         P, R = _spans(p), _spans(r)
@@ -116,6 +142,11 @@ def frame_counts(pred_tags: Sequence[int] | np.ndarray, ref_tags: Sequence[int] 
     p, r = np.asarray(pred_tags).reshape(-1), np.asarray(ref_tags).reshape(-1)
     if p.shape != r.shape:
         raise ValueError(f"predicted tags have {p.size} frames but the reference has {r.size}: tag every frame")
+    for name, t in (("pred_tags", p), ("ref_tags", r)):
+        bad = ~np.isin(t, (0, 1, 2))
+        if bad.any():
+            raise ValueError(f"{name} hold {t[bad][:3].tolist()} at frames {np.nonzero(bad)[0][:3].tolist()}: "
+                             "use 0 (outside), 1 (inside) or 2 (sign start)")
     out = np.zeros((3, 3), np.int64)
     for c in range(3):
         out[c] = [np.sum((p == c) & (r == c)), np.sum((p == c) & (r != c)), np.sum((p != c) & (r == c))]
@@ -137,9 +168,22 @@ def frame_f1(pred_tags: Sequence[np.ndarray], ref_tags: Sequence[np.ndarray]) ->
 
 
 def tags_from_spans(spans: Sequence[Sequence[int]], num_frames: int) -> np.ndarray:
-    """``(T,)`` tags of spans (``B`` at the start, ``I`` inside, ``O`` elsewhere)."""
+    """``(T,)`` tags of spans (``B`` at the start, ``I`` inside, ``O`` elsewhere).
+
+    Spans must be sorted, disjoint and inside ``[0, num_frames)``; anything else raises ``ValueError``
+    (tags cannot express overlapping spans, and numpy would silently clip one past the end).
+    """
+    if isinstance(num_frames, (bool, np.bool_)) or not isinstance(num_frames, (int, np.integer)) or num_frames < 0:
+        raise ValueError(f"num_frames={num_frames!r}: use the clip's number of frames (a non-negative integer)")
     tags = np.zeros(int(num_frames), np.int8)
-    for s, e in _spans(spans):
+    prev = 0
+    for i, (s, e) in enumerate(_spans(spans)):
+        if e > num_frames:
+            raise ValueError(f"spans[{i}]=({s}, {e}) ends after the clip's {num_frames} frames")
+        if s < prev:
+            raise ValueError(f"spans[{i}]=({s}, {e}) overlaps or precedes the span before it (ending at {prev}): "
+                             "pass sorted, disjoint spans")
+        prev = e
         tags[s] = 2
         tags[s + 1:e] = 1
     return tags
@@ -178,6 +222,9 @@ def segmentation_scores_from_spans(pred_spans: Sequence[Sequence[Sequence[int]]]
                                    ref_spans: Sequence[Sequence[Sequence[int]]], num_frames: Sequence[int],
                                    iou: float = 0.5) -> dict[str, Any]:
     """:func:`segmentation_scores` of span lists (tags derived from the spans and ``num_frames``)."""
+    if not (len(pred_spans) == len(ref_spans) == len(num_frames)):
+        raise ValueError(f"{len(pred_spans)} predicted span lists, {len(ref_spans)} reference lists and "
+                         f"{len(num_frames)} frame counts: pass one of each per sentence")
     pt = [tags_from_spans(p, T) for p, T in zip(pred_spans, num_frames)]
     rt = [tags_from_spans(r, T) for r, T in zip(ref_spans, num_frames)]
     return segmentation_scores(pt, rt, pred_spans, ref_spans, iou)

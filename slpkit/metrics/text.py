@@ -31,19 +31,47 @@ from typing import Callable, Sequence
 import numpy as np
 from sacrebleu.metrics import BLEU, CHRF
 
+from slpkit.checks import check_float, check_int
+
 __all__ = ["tokens", "bleu", "chrf", "rouge_l", "translation_scores", "bleu_statistic", "chrf_statistic", "rouge_l_sentences", "wer",
-           "CHAR_LANGUAGES"]
+           "CHAR_LANGUAGES", "WORD_LANGUAGES", "TEXT_LANGUAGES", "text_language"]
 
 #: languages scored per character (sign language code or spoken language code)
 CHAR_LANGUAGES = frozenset({"csl", "zh", "zh_csl", "chinese", "cmn"})
+#: languages scored by whitespace tokens
+WORD_LANGUAGES = frozenset({"asl", "dgs", "en", "de", "en_asl", "de_dgs", "english", "german"})
+#: every language code the text metrics know (case-insensitive); ``None`` = whitespace tokens
+TEXT_LANGUAGES = tuple(sorted(CHAR_LANGUAGES | WORD_LANGUAGES))
+
+
+def text_language(language: str | None) -> str | None:
+    """The one place text metrics read a language code: ``'char'`` (Chinese, scored per character),
+    ``'word'`` (whitespace tokens) or ``None`` (no language given: whitespace tokens).
+
+    An unknown code (``'zh-CN'``, ``'fr'``, a number) raises instead of silently falling back to whitespace
+    tokens, which would score Chinese as one token per sentence.
+    """
+    if language is None:
+        return None
+    if isinstance(language, str):
+        key = language.lower()
+        if key in CHAR_LANGUAGES:
+            return "char"
+        if key in WORD_LANGUAGES:
+            return "word"
+    raise ValueError(f"language={language!r} is not a language the text metrics know: use a sign-language code "
+                     f"('asl', 'csl', 'dgs'), a spoken one ('en', 'zh', 'de') or None (whitespace tokens); "
+                     f"accepted: {list(TEXT_LANGUAGES)} (case-insensitive)")
 
 
 def _per_char(language: str | None) -> bool:
-    return language is not None and language.lower() in CHAR_LANGUAGES
+    return text_language(language) == "char"
 
 
 def tokens(text: str, language: str | None = None) -> list[str]:
     """Tokens as scored: every non-space character for Chinese, else whitespace split."""
+    if not isinstance(text, str):
+        raise ValueError(f"text={text!r} ({type(text).__name__}): pass a string")
     if _per_char(language):
         return [ch for ch in text if not ch.isspace()]
     return text.split()
@@ -52,6 +80,9 @@ def tokens(text: str, language: str | None = None) -> list[str]:
 def _check(hyps, refs) -> tuple[list[str], list[str]]:
     if isinstance(hyps, str) or isinstance(refs, str):
         raise ValueError("pass lists of sentences (a corpus), not a single string: e.g. bleu([hyp], [ref]).")
+    for name, x in (("hyps", hyps), ("refs", refs)):
+        if x is None or isinstance(x, dict) or not hasattr(x, "__iter__"):
+            raise ValueError(f"{name}={x!r}: pass a list of sentences (one string per sentence), e.g. bleu([hyp], [ref])")
     hyps, refs = list(hyps), list(refs)
     if len(hyps) != len(refs):
         raise ValueError(f"got {len(hyps)} hypotheses but {len(refs)} references; pass one reference per hypothesis.")
@@ -70,8 +101,9 @@ def _prep(texts: list[str], language: str | None) -> list[str]:
 def bleu(hyps: Sequence[str], refs: Sequence[str], language: str | None = None) -> dict[str, float]:
     """Corpus BLEU-1..4 (0-100) -> ``{'bleu1': ..., 'bleu2': ..., 'bleu3': ..., 'bleu4': ...}``.
 
-    ``language``: 'asl'/'dgs'/'en'/'de' (whitespace tokens) or 'csl'/'zh' (characters).
+    ``language``: 'asl'/'dgs'/'en'/'de' (whitespace tokens) or 'csl'/'zh' (characters); see :func:`text_language`.
     """
+    text_language(language)
     hyps, refs = _check(hyps, refs)
     h, r = _prep(hyps, language), _prep(refs, language)
     return {
@@ -81,6 +113,7 @@ def bleu(hyps: Sequence[str], refs: Sequence[str], language: str | None = None) 
 
 def chrf(hyps: Sequence[str], refs: Sequence[str], language: str | None = None) -> float:
     """Corpus chrF (0-100), sacrebleu defaults (whitespace is ignored, so Chinese is per character)."""
+    text_language(language)
     hyps, refs = _check(hyps, refs)
     return float(CHRF().corpus_score(_prep(hyps, language), [_prep(refs, language)]).score)
 
@@ -100,6 +133,8 @@ def _lcs(a: list[str], b: list[str]) -> int:
 def rouge_l_sentences(hyps: Sequence[str], refs: Sequence[str], language: str | None = None,
                       beta: float = 1.0) -> np.ndarray:
     """Sentence-level ROUGE-L F-measures (0-100), one per pair (:func:`rouge_l` is their mean)."""
+    text_language(language)
+    beta = check_float(beta, "beta", min=0.0, min_open=True, hint="ROUGE-L's recall weight: 1 (F1) or 1.2 (coco-caption)")
     hyps, refs = _check(hyps, refs)
     out = np.zeros(len(hyps))
     for q, (h, r) in enumerate(zip(hyps, refs)):
@@ -124,9 +159,13 @@ def _corpus_statistic(metric, hyps: Sequence[str], refs: Sequence[str], language
                       ) -> Callable[[np.ndarray], float]:
     """``f(indices)`` of a sacrebleu corpus metric from per-sentence statistics (see :func:`bleu_statistic`)."""
     hyps, refs = _check(hyps, refs)
+    if languages is None or (not isinstance(languages, str) and not hasattr(languages, "__iter__")):
+        raise ValueError(f"languages={languages!r}: pass one language code per sentence (or one code for all)")
     langs = [languages] * len(hyps) if isinstance(languages, str) else list(languages)
     if len(langs) != len(hyps):
         raise ValueError(f"{len(hyps)} hypotheses but {len(langs)} languages: pass one language per sentence")
+    for lang in set(langs):
+        text_language(lang)
     codes = sorted(set(langs))
     lang_id = np.array([codes.index(l) for l in langs])
     stats = None
@@ -138,8 +177,14 @@ def _corpus_statistic(metric, hyps: Sequence[str], refs: Sequence[str], language
             stats = np.zeros((len(hyps), st.shape[1]))
         stats[idx] = st
 
+    n_items = len(hyps)
+
     def f(indices: np.ndarray) -> float:
         indices = np.asarray(indices)
+        if indices.ndim != 1 or indices.size == 0 or not np.issubdtype(indices.dtype, np.integer) \
+                or int(indices.min()) < 0 or int(indices.max()) >= n_items:
+            raise ValueError(f"indices {indices if indices.size < 8 else indices[:8]}... (dtype {indices.dtype}, shape "
+                             f"{indices.shape}): pass a non-empty 1-D array of sentence indices in [0, {n_items})")
         total, n = 0.0, 0
         for li in range(len(codes)):
             sel = indices[lang_id[indices] == li]
@@ -162,6 +207,7 @@ def bleu_statistic(hyps: Sequence[str], refs: Sequence[str], languages: Sequence
     they are never pooled), as :func:`slpkit.eval.backtranslation.score_translations` does.
     ``f(np.arange(n))`` equals that overall score.
     """
+    order = check_int(order, "order", min=1, max=4, hint="BLEU-1..BLEU-4")
     return _corpus_statistic(BLEU(max_ngram_order=order, tokenize="none"), hyps, refs, languages)
 
 
@@ -197,7 +243,15 @@ def wer(hyps: Sequence[Sequence[str]], refs: Sequence[Sequence[str]]) -> float:
         >>> wer([["A", "B"]], [["A", "C", "B"]])
         33.33333333333333
     """
-    if isinstance(hyps, str) or isinstance(refs, str) or len(hyps) != len(refs) or not len(hyps):
+    for name, x in (("hyps", hyps), ("refs", refs)):
+        if isinstance(x, str) or x is None or not hasattr(x, "__len__"):
+            raise ValueError(f"{name}={x!r}: pass a list of token sequences, e.g. wer([['A', 'B']], [['A', 'C']])")
+        for i, seq in enumerate(x):
+            if isinstance(seq, str) or not hasattr(seq, "__iter__"):
+                raise ValueError(f"{name}[{i}]={seq!r} is not a token sequence: pass a list of tokens per sentence, "
+                                 f"e.g. {str(seq).split()!r}" if isinstance(seq, str) else
+                                 f"{name}[{i}]={seq!r} is not a token sequence: pass a list of tokens per sentence")
+    if len(hyps) != len(refs) or not len(hyps):
         raise ValueError(f"pass lists of token sequences of equal length (>= 1): got {len(hyps)} and {len(refs)}")
     edits = sum(_edit_distance(list(h), list(r)) for h, r in zip(hyps, refs))
     total = sum(len(r) for r in refs)

@@ -30,6 +30,8 @@ CLAIM_COLUMNS = ["notebook", "claim", "paper / table", "metric", "seeds", "mean 
 def run_folders(paths: Iterable[str | Path]) -> list[Path]:
     """Run folders (each holding ``<notebook>/results.json``) below ``paths``: a run itself, or a folder of
     ``seed-*`` runs. Raises ``FileNotFoundError`` naming a path that does not exist."""
+    if isinstance(paths, (str, Path)):  # one folder, not its characters
+        paths = [paths]
     out: list[Path] = []
     for p in paths:
         p = Path(p)
@@ -93,6 +95,10 @@ def claims_rows(claims: dict[tuple[str, str], list[dict[str, Any]]]) -> list[lis
 
 def claims_table(runs: Sequence[str | Path], title: str = "Paper claims on SynthSign, across seeds") -> dict[str, Any]:
     """A report table (``slpkit.notebook.table``) of :func:`claims_rows` for ``runs``."""
+    if isinstance(runs, (str, Path)):
+        runs = [runs]
+    if not runs:
+        raise ValueError("claims_table needs at least one run folder (written by `slpkit run`)")
     claims = collect_claims(runs)
     folders = run_folders(runs)
     seeds = sorted({r.get("seed") for rs in claims.values() for r in rs if r.get("seed") is not None})

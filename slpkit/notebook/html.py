@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from slpkit.notebook.claims import claims_table
-from slpkit.notebook.report import SYNTHETIC_NOTE
+from slpkit.notebook.report import SYNTHETIC_NOTE, read_results
 
 __all__ = ["build_html", "table_html", "MAX_GIF_BYTES"]
 
@@ -111,7 +111,7 @@ def build_html(run_dir: str | Path, out_name: str = "REPORT.html") -> Path:
         parts.append("<h2 id='claims'>Claims: every paper ordering, judged against its noise</h2>")
         parts.append(table_html(claims_table([run_dir])))
     for path in found:
-        res = json.loads(path.read_text())
+        res = read_results(path)
         stem = path.parent.name
         parts.append(f"<h2 id='{html.escape(stem)}'>{html.escape(res.get('notebook', stem))} "
                      f"<small>(mode {html.escape(str(res.get('mode', '?')))}, seed {html.escape(str(res.get('seed', '?')))})"

@@ -40,8 +40,22 @@ def table(
     """
     if "synthetic" not in data_note.lower():
         raise ValueError("data_note must state that our numbers come from synthetic data")
+    if not isinstance(title, str) or not title:
+        raise ValueError(f"title={title!r}: give the table a title (a non-empty string)")
+    for name, v in (("note", note), ("source", source)):
+        if not isinstance(v, str):
+            raise ValueError(f"{name}={v!r}: pass a string ('' for none)")
+    for name, v in (("columns", columns), ("rows", rows), ("paper_rows", paper_rows)):
+        if isinstance(v, (str, bytes, dict)) or v is None or not hasattr(v, "__iter__"):
+            raise ValueError(f"table {title!r}: {name}={v!r} must be a list"
+                             + (" of column names" if name == "columns" else " of rows (each a list of cells)"))
     cols = list(columns)
-    for r in list(rows) + list(paper_rows):
+    if not cols or not all(isinstance(c, str) for c in cols):
+        raise ValueError(f"table {title!r}: columns={cols!r}: pass a non-empty list of column names (strings)")
+    rows, paper_rows = list(rows), list(paper_rows)
+    for r in rows + paper_rows:
+        if isinstance(r, (str, bytes, dict)) or not hasattr(r, "__len__"):
+            raise ValueError(f"table {title!r}: row {r!r} is not a list of cells: pass one list per row")
         if len(r) != len(cols):
             raise ValueError(f"table {title!r}: row {list(r)!r} has {len(r)} cells but there are {len(cols)} columns {cols}")
     return {
@@ -64,8 +78,38 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def check_table(t: Any, where: str = "") -> dict[str, Any]:
+    """``t`` if it is a table as :func:`table` builds it (``title``, ``columns``, ``rows``, ``note``), else
+    ``ValueError`` naming what is missing (and ``where`` it came from, e.g. a ``results.json``)."""
+    at = f" in {where}" if where else ""
+    if not isinstance(t, dict):
+        raise ValueError(f"table{at} is a {type(t).__name__}: build tables with slpkit.notebook.table(...)")
+    missing = [k for k in ("title", "columns", "rows", "note") if k not in t]
+    if missing:
+        raise ValueError(f"table {t.get('title', '?')!r}{at} lacks {missing}: build it with slpkit.notebook.table(...)")
+    return t
+
+
+def read_results(path: str | Path) -> dict[str, Any]:
+    """One notebook's ``results.json`` as a dict; invalid JSON or tables raise ``ValueError`` naming the file."""
+    path = Path(path)
+    try:
+        res = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err}): rerun that notebook") from err
+    if not isinstance(res, dict):
+        raise ValueError(f"{path} holds a {type(res).__name__}, expected a dict (slpkit.config.write_results)")
+    tables = res.get("tables", [])
+    if not isinstance(tables, list):
+        raise ValueError(f"{path}: 'tables' is a {type(tables).__name__}, expected a list of tables")
+    for t in tables:
+        check_table(t, str(path))
+    return res
+
+
 def table_markdown(t: dict[str, Any]) -> str:
     """Render one table: our rows, then the paper's rows marked ``(paper)``."""
+    check_table(t)
     cols = t["columns"]
     lines = [f"**{t['title']}**" + (f" ({t['source']})" if t.get("source") else ""), ""]
     lines.append("| " + " | ".join(cols) + " |")
@@ -105,7 +149,7 @@ def build_report(run_dir: str | Path, out_name: str = "REPORT.md") -> Path:
     if not found:
         parts.append("No results.json found: did any notebook run?")
     for path in found:
-        res = json.loads(path.read_text())
+        res = read_results(path)
         parts += [f"## {res.get('notebook', path.parent.name)} (mode: {res.get('mode', '?')}, seed: {res.get('seed', '?')})", ""]
         for t in res.get("tables", []):
             parts.append(table_markdown(t))

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from slpkit.config import check_mode
+from slpkit.config import check_device, check_mode
 from slpkit.data.synthsign.config import SynthSignConfig
 from slpkit.notebook.claims import claims_table
 from slpkit.notebook.html import build_html
@@ -41,6 +41,8 @@ def discover_notebooks(notebook_dir: str | Path = NOTEBOOK_DIR, select: Iterable
         raise FileNotFoundError(f"notebook folder {notebook_dir} does not exist")
     nbs = sorted(p for p in notebook_dir.glob("[0-9][0-9]_*.ipynb"))
     if select is not None:
+        if isinstance(select, (str, int)):  # one selector, not its characters ('02' would match every notebook)
+            select = [select]
         sel = [str(s) for s in select]
         unknown = [s for s in sel if not any(s in p.stem for p in nbs)]
         if unknown:
@@ -95,6 +97,7 @@ def run_notebooks(
     Raises :class:`NotebookFailures` (after writing the report) if any notebook failed.
     """
     check_mode(mode)
+    check_device(device)
     if dry_run and mode != "full":
         raise ValueError("--dry-run checks the full presets: use it with --mode full")
     if int(jobs) < 1:

@@ -54,9 +54,15 @@ class Resnet1D(nn.Module):
         return self.model(x)
 
 
-def _check_depth(depth: int, width: int, res_depth: int) -> None:
+def _check_depth(depth: int, width: int, res_depth: int, dim: int | None = None, code_dim: int | None = None,
+                 dilation_growth_rate: int = 1) -> None:
     if depth < 0 or width < 1 or res_depth < 0:
         raise ValueError(f"invalid conv sizes: depth={depth} (>= 0), width={width} (>= 1), res_depth={res_depth} (>= 0)")
+    for name, v in (("in/out dim", dim), ("code_dim", code_dim)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise ValueError(f"{name}={v!r}: use a positive number of channels")
+    if isinstance(dilation_growth_rate, bool) or not isinstance(dilation_growth_rate, int) or dilation_growth_rate < 1:
+        raise ValueError(f"dilation_growth_rate={dilation_growth_rate!r}: use a positive integer (3 -> dilations 9, 3, 1)")
 
 
 class Encoder(nn.Module):
@@ -74,7 +80,7 @@ class Encoder(nn.Module):
     def __init__(self, in_dim: int, code_dim: int = 512, width: int = 512, depth: int = 2,
                  res_depth: int = 3, dilation_growth_rate: int = 3):
         super().__init__()
-        _check_depth(depth, width, res_depth)
+        _check_depth(depth, width, res_depth, in_dim, code_dim, dilation_growth_rate)
         self.in_dim, self.code_dim, self.depth = in_dim, code_dim, depth
         blocks: list[nn.Module] = [nn.Conv1d(in_dim, width, 3, 1, 1), nn.ReLU()]
         for _ in range(depth):

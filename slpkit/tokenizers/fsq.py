@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -49,9 +50,16 @@ class FSQ(nn.Module):
 
     def __init__(self, levels: Sequence[int], dim: int | None = None, eps: float = 1e-3):
         super().__init__()
+        if isinstance(levels, (str, bytes)) or not hasattr(levels, "__iter__") or any(
+                isinstance(l, bool) or not isinstance(l, (int, np.integer)) for l in levels):
+            raise ValueError(f"FSQ levels must be a non-empty list of integers >= 2, got {levels!r}")
         levels = [int(l) for l in levels]
         if not levels or any(l < 2 for l in levels):
             raise ValueError(f"FSQ levels must be a non-empty list of integers >= 2, got {levels}")
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1):
+            raise ValueError(f"FSQ dim={dim!r}: use a positive latent width (or None for len(levels))")
+        if not float(eps) >= 0:
+            raise ValueError(f"FSQ eps={eps!r}: use a small non-negative number (1e-3)")
         self.levels = tuple(levels)
         self.eps = float(eps)
         self.register_buffer("_levels", torch.tensor(levels, dtype=torch.long), persistent=False)
@@ -88,9 +96,18 @@ class FSQ(nn.Module):
         level_idx = (codes * half_width + half_width).round().long()
         return (level_idx * self._basis).sum(-1)
 
+    def _check_indices(self, indices) -> torch.Tensor:
+        t = torch.as_tensor(indices, device=self._levels.device)
+        if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+            raise ValueError(f"FSQ indices must be integers, got dtype {t.dtype}")
+        if t.numel() and (int(t.min()) < 0 or int(t.max()) >= self.codebook_size):
+            raise ValueError(f"FSQ indices lie in [{int(t.min())}, {int(t.max())}], outside the codebook's "
+                             f"[0, {self.codebook_size}) (levels {self.levels})")
+        return t.long()
+
     def indices_to_level_indices(self, indices: torch.Tensor) -> torch.Tensor:
         """``(…)`` -> per-dimension level index ``(…, len(levels))`` in ``[0, L_i)``."""
-        return (indices.long()[..., None] // self._basis) % self._levels
+        return (self._check_indices(indices)[..., None] // self._basis) % self._levels
 
     def indices_to_codes(self, indices: torch.Tensor) -> torch.Tensor:
         """Inverse of :meth:`codes_to_indices`: int indices -> normalised codes (no projection)."""

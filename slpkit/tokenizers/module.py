@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from slpkit.checks import check_bool, check_float, check_int, check_pair
 from slpkit.config import resolve_device, result_fields, seed_everything
 from slpkit.data.datamodule import feature_stats
 from slpkit.tokenizers.partwise import PartwiseTokenizer, check_partwise_args
@@ -87,14 +88,21 @@ class TokenizerConfig(TrainConfig):
         super().__post_init__()
         if isinstance(self.betas, list):
             self.betas = tuple(self.betas)
+        for f in ("width", "depth", "res_depth", "dilation_growth_rate", "window"):
+            check_int(getattr(self, f), f"TokenizerConfig.{f}", min=1)
         if int(self.window) < 2 ** int(self.depth):
             raise ValueError(f"TokenizerConfig.window={self.window} is shorter than the encoder's downsampling "
                              f"2**depth={2 ** int(self.depth)}: use a window of at least {2 ** int(self.depth)} frames")
-        for f in ("width", "depth", "res_depth"):
-            if int(getattr(self, f)) < 1:
-                raise ValueError(f"TokenizerConfig.{f}={getattr(self, f)!r}: use a positive integer")
-        if float(self.warmup_epochs) < 0:
-            raise ValueError(f"TokenizerConfig.warmup_epochs={self.warmup_epochs}: use 0 or more epochs")
+        check_int(self.num_workers, "TokenizerConfig.num_workers", min=0, hint="0 loads in the main process")
+        check_int(self.code_dim, "TokenizerConfig.code_dim", min=1, none_ok=True,
+                  hint="None: the width for VQ, len(levels) for FSQ")
+        check_float(self.mu, "TokenizerConfig.mu", min=0.0, max=1.0, max_open=True, hint="EMA decay (SOKE: 0.99)")
+        for f in ("commit_weight", "beta", "std_floor"):
+            check_float(getattr(self, f), f"TokenizerConfig.{f}", min=0.0)
+        self.betas = check_pair(self.betas, "TokenizerConfig.betas", hint="AdamW's (beta1, beta2), SOKE: (0.9, 0.99)")
+        for f in ("include_dictionary", "compile"):
+            check_bool(getattr(self, f), f"TokenizerConfig.{f}")
+        check_float(self.warmup_epochs, "TokenizerConfig.warmup_epochs", min=0.0, hint="0 or more epochs")
         check_partwise_args(self.partition, self.quantizer, self.vq_kind, self.codebook_sizes, self.fsq_levels,
                             self.recon_loss)
 
@@ -135,9 +143,13 @@ def build_tokenizer(cfg: TokenizerConfig) -> PartwiseTokenizer:
 def _cfg_from(obj: TokenizerConfig | Mapping[str, Any]) -> TokenizerConfig:
     if isinstance(obj, TokenizerConfig):
         return obj
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"cfg must be a TokenizerConfig (or a dict of its fields), got {type(obj).__name__}")
     fields = {f.name for f in dataclasses.fields(TokenizerConfig)}
-    d = {k: v for k, v in dict(obj).items() if k in fields}
-    return TokenizerConfig(**d)
+    unknown = sorted(set(obj) - fields)
+    if unknown:
+        raise ValueError(f"TokenizerConfig has no field(s) {unknown}: valid fields are {sorted(fields)}")
+    return TokenizerConfig(**dict(obj))
 
 
 # ---------------------------------------------------------------------------------- data
@@ -157,10 +169,13 @@ class WindowDataset(Dataset):
     """
 
     def __init__(self, clips: Sequence[np.ndarray], window: int, length: int | None = None, seed: int = 0):
-        if not clips:
+        if not len(clips):
             raise ValueError("no training clips: the corpus' train split is empty")
+        self.window = check_int(window, "window", min=1, hint="frames per training crop (SOKE: 64)")
         self.clips = [torch.from_numpy(np.ascontiguousarray(c, np.float32)) for c in clips]
-        self.window = int(window)
+        for i, c in enumerate(self.clips):
+            if c.ndim != 2 or c.shape[0] == 0:
+                raise ValueError(f"clips[{i}] has shape {tuple(c.shape)}: every clip must be (T > 0, F)")
         self.length = int(length or len(self.clips))
         self.seed, self.epoch = int(seed), 0
 
@@ -313,6 +328,11 @@ def train_tokenizer(corpus: Any, cfg: TokenizerConfig | None = None, cache: bool
     (0.0 when loaded), ``from_cache`` and ``checkpoint_path`` attributes.
     """
     cfg = cfg or TokenizerConfig.smoke()
+    if not isinstance(cfg, TokenizerConfig):
+        raise ValueError(f"cfg must be a TokenizerConfig, got {type(cfg).__name__}: use "
+                         "TokenizerConfig.for_mode('smoke', ...)")
+    if not (hasattr(corpus, "sentences") and callable(getattr(corpus, "split", None))):
+        raise ValueError(f"corpus={type(corpus).__name__}: pass a slpkit.data.corpus.Corpus")
 
     def norm(feats, mean, std):
         return [(f - mean) / (np.maximum(std, cfg.std_floor) + 1e-10) for f in feats]

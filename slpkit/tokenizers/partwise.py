@@ -52,7 +52,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from slpkit.body import layouts as L
-from slpkit.checks import check_motion
+from slpkit.checks import check_finite, check_motion
 from slpkit.tokenizers.conv import Decoder, Encoder
 from slpkit.tokenizers.fsq import FSQ
 from slpkit.tokenizers.vq import EMAResetQuantizer, QuantizerOutput, VectorQuantizer
@@ -253,6 +253,10 @@ class PartwiseTokenizer(nn.Module):
         if mean.numel() != self.feature_dim or std.numel() != self.feature_dim:
             raise ValueError(f"normalisation stats must have {self.feature_dim} values (features of partition "
                              f"{self.partition!r}), got {mean.numel()} and {std.numel()}")
+        check_finite(mean, "mean")
+        check_finite(std, "std")
+        if bool((std < 0).any()):
+            raise ValueError(f"std holds negative values (min {float(std.min()):.4g}): pass standard deviations >= 0")
         self.mean.copy_(mean)
         self.std.copy_(std)
 
@@ -358,13 +362,19 @@ class PartwiseTokenizer(nn.Module):
 
     def decode(self, tokens: Mapping[str, torch.Tensor | np.ndarray | Sequence[int]]) -> torch.Tensor:
         """``{stream: ids (B, N) or (N,)}`` -> raw poses ``(B, 4N, D)`` (or ``(4N, D)``)."""
+        if not isinstance(tokens, Mapping):
+            raise ValueError(f"tokens={type(tokens).__name__}: pass {{stream: ids}} for the streams {self.stream_names}")
         missing = [s for s in self.stream_names if s not in tokens]
         if missing:
             raise ValueError(f"decode needs token ids for every stream {self.stream_names}; missing {missing}")
+        extra = [s for s in tokens if s not in self.stream_names]
+        if extra:
+            raise ValueError(f"tokens has stream(s) {extra} this {self.partition!r} tokenizer does not have "
+                             f"({self.stream_names}): they would be ignored; decode with the tokenizer that made them")
         tok, single, length = {}, None, None
         for name in self.stream_names:
             t = torch.as_tensor(np.asarray(tokens[name]) if not isinstance(tokens[name], torch.Tensor) else tokens[name])
-            if t.is_floating_point() or t.ndim not in (1, 2):
+            if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool or t.ndim not in (1, 2):
                 raise ValueError(f"tokens[{name!r}] must be integer ids of shape (N,) or (B, N), got {t.dtype} {tuple(t.shape)}")
             if t.numel() == 0:
                 raise ValueError(f"tokens[{name!r}] is empty: pass at least one token")

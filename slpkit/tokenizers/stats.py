@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from slpkit.metrics.bootstrap import weighted_mean
+from slpkit.checks import check_int
 from slpkit.tokenizers.module import TokenizerConfig, TokenizerModule, clip_poses, train_tokenizer
 from slpkit.tokenizers.partwise import PartwiseTokenizer
 
@@ -119,6 +120,9 @@ def reconstruction_report(model: TokenizerModule | PartwiseTokenizer, clips: Seq
     'pa_mpjpe_mm'}, ['face': {'param_mae'}], 'per_clip': {'<part>_<metric>': (N,)}, 'frames': (N,)}``.
     """
     tok = _tok(model)
+    if isinstance(clips, (str, bytes, np.ndarray)) or not hasattr(clips, "__len__") or not len(clips):
+        raise ValueError("clips is empty or not a list: pass the sentences (or raw (T, D) arrays) to reconstruct, e.g. "
+                         "corpus.split('test')")
     refs = [c if isinstance(c, np.ndarray) else clip_poses(c, tok.partition) for c in clips]
     preds = reconstruct_clips(tok, refs)
     return _errors(preds, refs, tok.partition, body_model)
@@ -192,6 +196,9 @@ def mean_utilisation(codebook: Mapping[str, Mapping[str, Any]], streams: Sequenc
     """Mean codebook utilisation (%) over ``streams`` of a :func:`codebook_report` (default: all of
     its streams); streams missing from the report are skipped."""
     names = list(codebook) if streams is None else [s for s in streams if s in codebook]
+    if not names:
+        raise ValueError(f"no stream of {list(streams) if streams is not None else []} is in the codebook report "
+                         f"(it has {list(codebook)}): pass codebook_report(...) output and its stream names")
     return float(np.mean([codebook[k]["utilisation"] for k in names]))
 
 
@@ -224,8 +231,10 @@ def utilisation_statistic(tokens: Sequence[Mapping[str, Any]], stream: str, code
     """``f(clip indices)`` = share (%) of the ``codebook_size`` codes of ``stream`` used by a resample of the clips'
     tokens. A count of distinct codes is biased low on resamples (repeated clips add no new codes), so its
     bootstrap interval can sit below the full-data value; both quantizers share the bias on the same resamples."""
-    ids = [np.asarray(t[stream]).ravel() for t in tokens]
-    if not ids:
+    if not len(tokens):
         raise ValueError("no tokens: pass the tokens of at least one clip")
-    K = int(codebook_size)
+    if any(stream not in t for t in tokens):
+        raise ValueError(f"stream {stream!r} is missing from the tokens (they have {sorted(tokens[0])}): pass one of them")
+    ids = [np.asarray(t[stream]).ravel() for t in tokens]
+    K = check_int(codebook_size, "codebook_size", min=1)
     return lambda idx: 100.0 * len(np.unique(np.concatenate([ids[i] for i in idx]))) / K

@@ -77,6 +77,16 @@ def _distributed() -> bool:
     return torch.distributed.is_available() and torch.distributed.is_initialized()
 
 
+def _check_indices(indices, size: int, who: str) -> torch.Tensor:
+    """Code indices as long, in ``[0, size)``; floats, bools and out-of-range ids raise (not an IndexError)."""
+    t = torch.as_tensor(indices)
+    if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+        raise ValueError(f"{who} indices must be integers, got dtype {t.dtype}")
+    if t.numel() and (int(t.min()) < 0 or int(t.max()) >= size):
+        raise ValueError(f"{who} indices lie in [{int(t.min())}, {int(t.max())}], outside the codebook's [0, {size})")
+    return t.long()
+
+
 def _check_latent(z: torch.Tensor, dim: int, who: str) -> None:
     if z.ndim != 3 or z.shape[-1] != dim:
         raise ValueError(f"{who} expects latents of shape (B, N, {dim}), got {tuple(z.shape)}")
@@ -173,12 +183,12 @@ class EMAResetQuantizer(nn.Module):
 
     def decode_indices(self, indices: torch.Tensor) -> torch.Tensor:
         """``(B, N) -> (B, N, C)`` codebook vectors."""
-        return F.embedding(indices.long(), self.codebook)
+        return F.embedding(_check_indices(indices, self.codebook_size, type(self).__name__), self.codebook)
 
     def quantize(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Nearest codes without updating anything: ``(z_q, indices)``."""
         idx = self.encode_indices(z)
-        return self.decode_indices(idx).to(z.dtype), idx
+        return F.embedding(idx, self.codebook).to(z.dtype), idx
 
     def forward(self, z: torch.Tensor) -> QuantizerOutput:
         _check_latent(z, self.code_dim, type(self).__name__)
@@ -223,15 +233,15 @@ class VectorQuantizer(nn.Module):
         return _nearest(z.reshape(-1, self.code_dim).float(), self.codebook.float()).view(z.shape[:-1])
 
     def decode_indices(self, indices: torch.Tensor) -> torch.Tensor:
-        return self.embedding(indices.long())
+        return self.embedding(_check_indices(indices, self.codebook_size, type(self).__name__))
 
     def quantize(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         idx = self.encode_indices(z)
-        return self.decode_indices(idx).to(z.dtype), idx
+        return self.embedding(idx).to(z.dtype), idx
 
     def forward(self, z: torch.Tensor) -> QuantizerOutput:
         idx = self.encode_indices(z)
-        e = self.decode_indices(idx).to(z.dtype)
+        e = self.embedding(idx).to(z.dtype)
         codebook_loss = F.mse_loss(e, z.detach())
         commit = F.mse_loss(z, e.detach())
         zq = z + (e - z).detach()

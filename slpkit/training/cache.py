@@ -62,6 +62,8 @@ def state_fingerprint(module: torch.nn.Module, length: int = 16) -> str:
 
 def artifact_dir(kind: str, key: Any) -> Path:
     """``<cache root>/<kind>/<hash of key>`` (not created)."""
+    if not isinstance(kind, str) or not kind or "/" in kind or kind in (".", ".."):
+        raise ValueError(f"kind={kind!r}: name the artifact kind with a plain folder name, e.g. 'tokenizers'")
     return cache_dir(kind) / config_hash(key, 16)
 
 

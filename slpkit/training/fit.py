@@ -46,6 +46,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
+from slpkit.checks import check_int
 from slpkit.config import Preset, resolve_device, trainer_options
 from slpkit.training import dryrun
 from slpkit.training.sampler import BucketBatchSampler
@@ -89,8 +90,23 @@ class TrainConfig(Preset):
         def bad(field: str, hint: str) -> ValueError:
             return ValueError(f"{name}.{field}={getattr(self, field)!r}: {hint}")
 
-        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool):
-            raise bad("seed", "use an integer")
+        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**32:
+            raise bad("seed", "use an integer in [0, 2**32)")
+        for f in ("batch_size", "max_epochs", "max_steps", "warmup_steps", "accumulate_grad_batches",
+                  "early_stopping_patience"):
+            v = getattr(self, f)
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+                raise bad(f, "use an integer")
+        for f in ("lr", "lr_min", "weight_decay", "gradient_clip_val"):
+            v = getattr(self, f)
+            if isinstance(v, (bool, np.bool_, str, bytes)) or v is None:
+                raise bad(f, "use a number")
+            try:
+                fv = float(v)
+            except (TypeError, ValueError):
+                raise bad(f, "use a number") from None
+            if not np.isfinite(fv):
+                raise bad(f, "use a finite number")
         if int(self.batch_size) < 1:
             raise bad("batch_size", "use a positive batch size")
         if int(self.max_steps) == 0 or (int(self.max_steps) < 0 and int(self.max_epochs) < 1):
@@ -112,8 +128,11 @@ class TrainConfig(Preset):
         if int(self.early_stopping_patience) < 0:
             raise bad("early_stopping_patience", "use 0 (off) or a positive number of validation checks")
         if isinstance(self.devices, bool) or (isinstance(self.devices, int) and self.devices < 1) or (
-                isinstance(self.devices, str) and self.devices != "auto" and not self.devices.isdigit()):
+                isinstance(self.devices, str) and self.devices != "auto" and not self.devices.isdigit()) or (
+                not isinstance(self.devices, (int, str, list))):
             raise bad("devices", "use a positive number of devices or 'auto'")
+        if not isinstance(self.strategy, str) or not self.strategy:
+            raise bad("strategy", "use a Lightning strategy name: 'auto', 'ddp', 'ddp_notebook', ...")
 
     def planned_steps(self, steps_per_epoch: int) -> int:
         """Optimiser steps of a full run of this config (what the LR schedule spans)."""
@@ -143,6 +162,7 @@ def make_loader(dataset: Dataset, lengths: Sequence[int] | None, batch_size: int
 
     ``lengths=None`` = items of equal length (plain shuffled batches).
     """
+    num_workers = check_int(num_workers, "num_workers", min=0, hint="0 loads in the main process")
     lengths = [1] * len(dataset) if lengths is None else list(lengths)
     if len(lengths) != len(dataset):
         raise ValueError(f"{len(lengths)} lengths for a dataset of {len(dataset)} items: pass one length per item")

@@ -30,6 +30,8 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
+from slpkit.checks import check_int
+
 __all__ = ["BucketBatchSampler", "rank_world"]
 
 
@@ -49,13 +51,18 @@ class BucketBatchSampler(torch.utils.data.Sampler):
 
     def __init__(self, lengths: Sequence[int], batch_size: int, bucket: int = 8, seed: int = 0, shuffle: bool = True,
                  drop_last: bool = False):
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size={batch_size}: use a positive number of items per batch")
-        if int(bucket) < 1:
-            raise ValueError(f"bucket={bucket}: use 1 (no bucketing) or more batches per sorted pool")
+        batch_size = check_int(batch_size, "batch_size", min=1, hint="items per batch")
+        bucket = check_int(bucket, "bucket", min=1, hint="1 (no bucketing) or more batches per sorted pool")
+        if isinstance(lengths, (str, bytes, dict)) or not hasattr(lengths, "__len__"):
+            raise ValueError(f"lengths={type(lengths).__name__}: pass one length per item (a list of numbers)")
         if len(lengths) == 0:
             raise ValueError("lengths is empty: the dataset has no items to batch")
-        self.lengths = np.asarray(lengths)
+        arr = np.asarray(lengths)
+        if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.number) or not np.isfinite(arr).all() or (arr < 0).any():
+            raise ValueError(f"lengths (shape {arr.shape}, dtype {arr.dtype}) must be one finite, non-negative length "
+                             "per item")
+        check_int(seed, "seed", min=0)
+        self.lengths = arr
         self.batch_size, self.bucket, self.seed = int(batch_size), int(bucket), int(seed)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
         self.epoch = 0

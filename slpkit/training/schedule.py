@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 __all__ = ["warmup_cosine", "warmup_cosine_scheduler"]
@@ -24,6 +25,10 @@ __all__ = ["warmup_cosine", "warmup_cosine_scheduler"]
 
 def warmup_cosine(step: int, warmup: int, total: int, floor: float = 0.0) -> float:
     """LR factor at optimiser step ``step`` (0-based); constant ``floor`` after ``total``."""
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+        raise ValueError(f"step={step!r}: use the 0-based optimiser step (an integer >= 0)")
+    if not 0.0 <= float(floor) <= 1.0:
+        raise ValueError(f"floor={floor!r}: the final LR factor lr_min / lr lies in [0, 1]")
     warmup, total = max(0, int(warmup)), max(1, int(total))
     if step < warmup:
         return (step + 1) / warmup
@@ -37,6 +42,8 @@ def warmup_cosine_scheduler(optimizer: torch.optim.Optimizer, warmup: int, total
     ``lr_min`` is absolute (e.g. 1e-6); the floor factor is ``lr_min / base lr`` of the first group.
     """
     base = optimizer.param_groups[0]["lr"]
+    if float(lr_min) < 0 or (base > 0 and float(lr_min) > base):
+        raise ValueError(f"lr_min={lr_min!r}: use a floor in [0, lr={base}]")
     floor = float(lr_min) / base if base > 0 else 0.0
     sched = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, warmup, total, floor))
     return {"scheduler": sched, "interval": "step"}

@@ -1,6 +1,6 @@
 """Skeleton plots and animations (matplotlib; GIF via Pillow, MP4 via ffmpeg if present), sweep plots."""
 
-from slpkit.viz.animate import animate, side_by_side
+from slpkit.viz.animate import animate, animate_keypoints, side_by_side
 from slpkit.viz.skeleton import (
     HAND_EDGES,
     HAND_PARENTS,
@@ -19,6 +19,7 @@ __all__ = [
     "KP178_SLICES",
     "REGION_COLORS",
     "animate",
+    "animate_keypoints",
     "edges_from_parents",
     "codebook_sweep_widget",
     "plot_codebook_sweep",

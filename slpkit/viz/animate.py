@@ -25,9 +25,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from slpkit.viz.skeleton import _project, edges_from_parents
+from slpkit.body.keypoints import LIMBS178, REGIONS
+from slpkit.viz.skeleton import REGION_COLORS, _project, edges_from_parents
 
-__all__ = ["animate", "side_by_side"]
+__all__ = ["animate", "side_by_side", "animate_keypoints"]
 
 
 def _seq(x, name: str) -> np.ndarray:
@@ -183,3 +184,66 @@ def side_by_side(
     if len(titles) != 2:
         raise ValueError(f"titles needs two entries, got {titles!r}.")
     return _render([g, p], parents, path, fps, view, list(titles), ["tab:blue", "tab:orange"], figsize, dpi)
+
+
+def _region_of(i: int) -> str:
+    return next(name for name, sl in REGIONS.items() if sl.start <= i < sl.stop)
+
+
+def animate_keypoints(panels, path: str = "signing.gif", fps: int = 12, stride: int = 2, title: str | None = None,
+                      figsize_per_panel: float = 3.0, dpi: int = 72) -> str:
+    """Several ``(T, 178, 3)`` keypoint sequences side by side (front view, same scale), with every bone of
+    :data:`slpkit.body.keypoints.LIMBS178`: the arms, the 21-point **finger bones** of each hand and the
+    **face contours** (oval, brows, eyes, lips), coloured by region, so hand shapes and non-manual features
+    show. ``panels``: ``{label: sequence}`` (e.g. the ground truth and every system for one sentence); every
+    ``stride``-th frame is drawn; shorter sequences hold their last frame. Returns the written path.
+    """
+    # plotting imports kept local: importing slpkit.viz stays cheap
+    from matplotlib import animation
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if not isinstance(panels, dict) or not panels:
+        raise ValueError("panels must be a non-empty {label: (T, 178, 3) keypoints} dict")
+    seqs = {k: _seq(v, f"panels[{k!r}]") for k, v in panels.items()}
+    for k, v in seqs.items():
+        if v.shape[1] != 178:
+            raise ValueError(f"panels[{k!r}] has {v.shape[1]} points: expected the 178-keypoint layout")
+    if not isinstance(stride, int) or stride < 1:
+        raise ValueError(f"stride={stride!r}: draw every stride-th frame, stride >= 1")
+    seqs = {k: v[::stride] for k, v in seqs.items()}
+    out_path, writer = _writer(str(path), fps)
+    if os.path.dirname(out_path):
+        os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    n = len(seqs)
+    cols = min(n, 5)
+    rows = -(-n // cols)
+    fig = Figure(figsize=(figsize_per_panel * cols, figsize_per_panel * rows + (0.4 if title else 0)), dpi=dpi)
+    FigureCanvasAgg(fig)
+    upper = [i for i in range(178) if i not in (6, 7)]  # frame the signing space: hips (6, 7) may leave the panel
+    lo, hi = _limits([v[:, upper] for v in seqs.values()], "front")
+    colors = [REGION_COLORS[_region_of(a)] for a, _ in LIMBS178]
+    artists = []
+    for k, (name, seq) in enumerate(seqs.items()):
+        ax = _panel(fig, (rows, cols, k + 1), "front", (lo, hi), None)
+        ax.set_title(name, fontsize=8)
+        pts = _project(seq[0], "front")
+        lines = [ax.plot(pts[[a, b], 0], pts[[a, b], 1], color=c, lw=0.9 if a >= REGIONS["face"].start else 1.4)[0]
+                 for (a, b), c in zip(LIMBS178, colors)]
+        artists.append((seq, lines))
+    if title:
+        fig.suptitle(title, fontsize=9)
+    T = max(len(s) for s in seqs.values())
+
+    def update(t):
+        out = []
+        for seq, lines in artists:
+            pts = _project(seq[min(t, len(seq) - 1)], "front")
+            for line, (a, b) in zip(lines, LIMBS178):
+                line.set_data(pts[[a, b], 0], pts[[a, b], 1])
+            out += lines
+        return out
+
+    anim = animation.FuncAnimation(fig, update, frames=T, interval=1000.0 / fps, blit=False)
+    anim.save(out_path, writer=writer, dpi=dpi)
+    return out_path

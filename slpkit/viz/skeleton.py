@@ -53,7 +53,17 @@ REGION_COLORS: dict[str, str] = {"body": "tab:blue", "lhand": "tab:green", "rhan
 
 def edges_from_parents(parents: Sequence[int]) -> list[tuple[int, int]]:
     """``[(parent, child), ...]`` for every joint with a parent >= 0."""
-    return [(int(p), c) for c, p in enumerate(parents) if p is not None and int(p) >= 0]
+    if isinstance(parents, (str, bytes)) or not hasattr(parents, "__iter__"):
+        raise ValueError(f"parents={parents!r}: pass one parent index per joint (-1 or None for a root)")
+    parents = list(parents)
+    out = []
+    for c, p in enumerate(parents):
+        if p is None or int(p) < 0:
+            continue
+        if int(p) >= len(parents) or int(p) == c:
+            raise ValueError(f"parents[{c}]={p!r} is not another joint of these {len(parents)}: use -1 for a root")
+        out.append((int(p), c))
+    return out
 
 
 HAND_EDGES: list[tuple[int, int]] = edges_from_parents(HAND_PARENTS)
@@ -182,8 +192,9 @@ def plot_frame_parts(
     ``parents[name]`` gives each part's bones; hands (21 points) default to
     :data:`HAND_PARENTS`, other parts without parents are drawn as points.
     """
-    if not parts:
-        raise ValueError("plot_frame_parts got no parts.")
+    if not isinstance(parts, Mapping) or not parts:
+        raise ValueError(f"plot_frame_parts needs {{name: (J, 3) joints}}, e.g. body_model.metric_joints(v133[t]); "
+                         f"got {type(parts).__name__}")
     parents = dict(parents or {})
     colors = {**REGION_COLORS, **dict(colors or {})}
     ax = make_axes(view, ax)

@@ -28,7 +28,7 @@ def plot_codebook_sweep(results: Mapping[str, Mapping[str, Any]], key: str | Non
         raise ValueError("plot_codebook_sweep needs at least one configuration")
     key = keys[len(keys) // 2] if key is None else key
     if key not in results:
-        raise KeyError(f"{key!r} is not one of the sweep's configurations {keys}")
+        raise ValueError(f"key={key!r} is not one of the sweep's configurations {keys}")
     ev = results[key]
     fig, ax = plt.subplots(1, 2, figsize=(11, 3.2))
     b = [results[k]["recon"]["body"]["pa_mpjpe_mm"] for k in keys]

@@ -60,7 +60,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from slpkit.checks import check_shape
+from slpkit.checks import check_int, check_shape
 from slpkit.data.formats._io import corrupt, natural_key, require_dir, require_file
 
 POSE_POINTS = (
@@ -268,7 +268,13 @@ def holistic_arrays(keypoints: np.ndarray, *, mask: np.ndarray | None = None, co
     check_shape(kp, (-1, 178, 3), "keypoints", "Build them with slpkit.body.keypoints.keypoints178(v133, face108).")
     if coords not in ("world", "image"):
         raise ValueError(f"coords={coords!r}: write 'world' (values as they are) or 'image' (MediaPipe pixels, y down)")
+    if kp.shape[0] == 0:
+        raise ValueError("keypoints have 0 frames (shape (0, 178, 3)): a .pose file needs at least one frame")
     m = np.ones(kp.shape[:2], bool) if mask is None else _check_point_mask(mask, kp)
+    if not np.isfinite(kp[m]).all():
+        t, j = np.argwhere(~np.isfinite(kp).all(-1) & m)[0]
+        raise ValueError(f"keypoints hold NaN/inf at observed points (first: frame {t}, point {j}): mask them "
+                         "(mask=..., False = missing) or clean them before writing")
     values = kp if coords == "world" else y_up_to_image(kp, width, height, m)[0]
     data, conf = keypoints178_to_holistic(values, m, face_points, world_landmarks)
     if world_landmarks:
@@ -398,7 +404,8 @@ def resample_178(kp: np.ndarray, mask: np.ndarray, fps: float, new_fps: float | 
     new_fps = float(fps if new_fps is None else new_fps)
     if not (float(fps) > 0 and new_fps > 0):
         raise ValueError(f"fps={fps!r}, new_fps={new_fps!r}: frame rates must be > 0")
-    filled = _fill_short_gaps(mask, int(max_gap))
+    max_gap = check_int(max_gap, "max_gap", min=0, hint="missing frames in a row to interpolate (0: none)")
+    filled = _fill_short_gaps(mask, max_gap)
     T = kp.shape[0]
     same_rate = math.isclose(float(fps), new_fps, rel_tol=1e-9)
     if T < 2 or (same_rate and np.array_equal(filled, mask)):
@@ -506,8 +513,9 @@ def batch_clips(clips: Sequence[dict[str, Any]], max_len: int | None = None) -> 
     """
     import torch
 
-    if not clips:
-        raise ValueError("batch_clips got no clips")
+    if isinstance(clips, dict) or not clips:
+        raise ValueError("batch_clips got no clips: pass a list of clip dicts (what load_pose returns)")
+    max_len = check_int(max_len, "max_len", min=1, none_ok=True, hint="frames to keep per clip (None: all)")
     kps, masks = [], []
     for i, c in enumerate(clips):
         kp = np.asarray(c["keypoints"], dtype=np.float32)

@@ -51,12 +51,16 @@ def write_sequence(path: str | Path, streams: dict[str, np.ndarray], labels: np.
     """Write one SignSparK ``.npz``; checks stream widths and that labels have one entry per frame."""
     path = Path(path)
     T = len(labels)
+    if T == 0:
+        raise ValueError(f"{path.name}: labels are empty: a sequence needs at least one frame")
     for k, d in STREAM_DIMS.items():
         if k not in streams:
             raise ValueError(f"stream {k!r} missing: SignSparK files hold {list(STREAM_DIMS)}")
         a = np.asarray(streams[k])
         if a.shape != (T, d):
             raise ValueError(f"stream {k!r} has shape {a.shape}, expected ({T}, {d}) (one row per label)")
+        if not np.isfinite(a).all():
+            raise ValueError(f"stream {k!r} holds NaN/inf values: clean or interpolate them before writing {path.name}")
     lab = np.asarray(labels)
     if not np.isin(lab, (LABEL_OUTSIDE, LABEL_INSIDE, LABEL_START)).all():
         raise ValueError("segment labels must be 0 (outside), 1 (inside) or 2 (segment start)")
@@ -93,9 +97,19 @@ def read_sequence(path: str | Path) -> dict[str, Any]:
     if missing:
         raise ValueError(f"{path}: arrays {missing} missing (has {sorted(z)})")
     T = len(z["labels"])
+    if T == 0:
+        raise ValueError(f"{path}: the sequence has 0 frames (empty labels): re-create it or drop the file")
     for k, d in STREAM_DIMS.items():
         if z[k].shape != (T, d):
             raise corrupt(path, f"stream {k} has shape {z[k].shape}, expected ({T}, {d})")
+        if not np.isfinite(z[k]).all():
+            t = int(np.argwhere(~np.isfinite(z[k]))[0][0])
+            raise ValueError(f"{path}: stream {k!r} holds NaN/inf values (first in frame {t}): interpolate or drop "
+                             "the missing frames and write the file again")
+    bad = ~np.isin(z["labels"], (LABEL_OUTSIDE, LABEL_INSIDE, LABEL_START))
+    if bad.any():
+        raise ValueError(f"{path}: labels hold {z['labels'][bad][:3].tolist()} at frames "
+                         f"{np.nonzero(bad)[0][:3].tolist()}: use 0 (outside), 1 (inside) or 2 (segment start)")
     out: dict[str, Any] = {k: as_float32(z[k]) for k in STREAM_DIMS}
     out["labels"] = z["labels"].astype(np.int8)
     out["text"] = str(z["text"])
@@ -150,7 +164,7 @@ def label_spans(labels: np.ndarray) -> list[tuple[int, int]]:
 def keyframes(labels: np.ndarray) -> np.ndarray:
     """SignSparK keyframes: first, middle and last frame of every labelled segment (sorted, unique)."""
     out: list[int] = []
-    for s, t in _segments(np.asarray(labels)):
+    for s, t in label_spans(labels):
         e = t - 1
         out += [s, (s + e) // 2, e]
     return np.unique(np.asarray(out, dtype=np.int64))

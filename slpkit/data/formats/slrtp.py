@@ -30,6 +30,9 @@ N_KEYPOINTS = 178
 
 
 def slrtp_split(split: str) -> str:
+    """``'val'`` -> ``'dev'`` (the challenge's name); other names are file stems (``{split}.pt``)."""
+    if not isinstance(split, str) or not split or "/" in split:
+        raise ValueError(f"split={split!r}: use a split name such as 'train', 'dev' (or 'val') or 'test'")
     return "dev" if split == "val" else split
 
 
@@ -59,8 +62,12 @@ def write_split(path: str | Path, entries: dict[str, dict[str, Any]]) -> Path:
 
 def write_slrtp(sentences: Iterable[Any], root: str | Path) -> Path:
     """Write corpus sentences as ``ROOT/{train,dev,test}.pt`` (see module doc)."""
+    if isinstance(sentences, (str, bytes, dict)) or not hasattr(sentences, "__iter__"):
+        raise ValueError(f"sentences={type(sentences).__name__}: pass a list of corpus sentences (corpus.sentences)")
     by_split: dict[str, dict[str, dict[str, Any]]] = {}
     for s in sentences:
+        if not hasattr(s, "v133") or not hasattr(s, "split"):
+            raise ValueError(f"sentences holds a {type(s).__name__}: pass corpus Sentence objects (corpus.sentences)")
         by_split.setdefault(slrtp_split(s.split), {})[s.id] = {
             "poses_3d": sentence_keypoints(s), "text": s.text, "gloss": " ".join(s.gloss),
             "fps": int(getattr(s, "fps", 25)), "language": s.language, "signer": int(s.signer),
@@ -81,6 +88,8 @@ def load_slrtp(root: str | Path, split: str) -> list[dict[str, Any]]:
         raise corrupt(path, f"{type(err).__name__}: {err}") from err
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a dict {{name: {{'poses_3d', 'text', ...}}}}, got {type(data).__name__}")
+    if not data:
+        raise ValueError(f"{path} holds no sequences (an empty dict): re-create the {split!r} split")
     out = []
     for name, e in data.items():
         if not isinstance(e, dict) or "poses_3d" not in e:
@@ -89,6 +98,16 @@ def load_slrtp(root: str | Path, split: str) -> list[dict[str, Any]]:
         kp = kp.numpy() if isinstance(kp, torch.Tensor) else np.asarray(kp)
         if kp.ndim != 3 or kp.shape[1:] != (N_KEYPOINTS, 3):
             raise ValueError(f"{path}: poses_3d of {name!r} has shape {kp.shape}, expected (T, {N_KEYPOINTS}, 3)")
+        if kp.shape[0] == 0:
+            raise ValueError(f"{path}: poses_3d of {name!r} has 0 frames: every sequence needs at least one frame "
+                             "(drop the entry or re-extract its keypoints)")
+        if not np.isfinite(kp).all():
+            t = int(np.argwhere(~np.isfinite(kp))[0][0])
+            raise ValueError(f"{path}: poses_3d of {name!r} holds {int((~np.isfinite(kp)).sum())} NaN/inf value(s) "
+                             f"(first in frame {t}): interpolate or drop the missing frames before saving")
+        text = e.get("text", "")
+        if not isinstance(text, str):
+            raise ValueError(f"{path}: text of {name!r} is {type(text).__name__} {text!r}, expected a string")
         entry = {k: v for k, v in e.items() if k != "poses_3d"}
         entry.update(name=str(name), keypoints=np.ascontiguousarray(kp, dtype=np.float32))
         entry.setdefault("text", "")

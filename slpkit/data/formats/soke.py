@@ -79,6 +79,20 @@ LEN_MULTIPLE = 4
 # ---------------------------------------------------------------------------------------
 # length rules
 # ---------------------------------------------------------------------------------------
+def _check_fps(fps: Any, where: str = "fps", text: bool = False) -> float:
+    """A clip's frame rate as a positive finite float (0, NaN, a negative rate and, unless ``text`` (a CSV
+    field), a string raise)."""
+    if isinstance(fps, (bool, bytes)) or fps is None or (isinstance(fps, str) and not text):
+        raise ValueError(f"{where}={fps!r}: pass the clip's frame rate as a positive number (e.g. 24 or 25)")
+    try:
+        v = float(fps)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}={fps!r}: pass the clip's frame rate as a positive number (e.g. 24 or 25)") from None
+    if not (np.isfinite(v) and v > 0):
+        raise ValueError(f"{where}={fps!r}: pass the clip's frame rate as a positive number (e.g. 24 or 25)")
+    return v
+
+
 def _uniform_indices(n_in: int, n_out: int) -> np.ndarray:
     """``n_out`` frame indices spread uniformly over ``n_in`` frames (floor(i * n_in / n_out))."""
     return np.floor(np.arange(n_out) * (n_in / n_out)).astype(np.int64).clip(0, n_in - 1)
@@ -97,6 +111,7 @@ def soke_length_indices(n_frames: int, fps: float) -> np.ndarray:
     """
     if n_frames <= 0:
         raise ValueError(f"clip has {n_frames} frames: pass at least one frame.")
+    fps = _check_fps(fps)
     idx = np.arange(n_frames)
     if fps > TARGET_FPS:
         n = max(1, int(TARGET_FPS * len(idx) / fps))
@@ -117,6 +132,7 @@ def soke_length_rules(v133: np.ndarray, fps: float) -> np.ndarray:
     x = np.asarray(v133)
     if x.ndim != 2 or x.shape[0] == 0:
         raise ValueError(f"soke_length_rules expects a (T, D) clip with T > 0, got shape {x.shape}.")
+    fps = _check_fps(fps)
     return x[soke_length_indices(x.shape[0], fps)]
 
 
@@ -192,6 +208,8 @@ def write_soke(sentences: Iterable[Any], root: str | Path, dataset: str = "how2s
     Each sentence goes to its own ``split``; its ``id`` is the clip name. Returns ``root``.
     """
     _check_dataset(dataset)
+    if isinstance(sentences, (str, bytes, dict)) or not hasattr(sentences, "__iter__"):
+        raise ValueError(f"sentences={type(sentences).__name__}: pass a list of corpus sentences (corpus.sentences)")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     by_split: dict[str, list[Any]] = {}
@@ -296,12 +314,16 @@ def load_soke(root: str | Path, split: str, dataset: str = "how2sign", length_ru
     root = require_dir(root, f"SOKE {dataset} root")
     out: list[dict[str, Any]] = []
     if dataset == "how2sign":
-        for r in read_h2s_csv(h2s_csv_path(root, split)):
+        rows = read_h2s_csv(h2s_csv_path(root, split))
+        if not rows:
+            raise ValueError(f"{h2s_csv_path(root, split)} lists no sentences: the {split!r} split is empty "
+                             "(re-create the CSV)")
+        for r in rows:
             name = r["SENTENCE_NAME"]
             try:
-                fps = float(r["fps"])
+                fps = _check_fps(r["fps"], f"fps of {name}", text=True)
             except ValueError as err:
-                raise corrupt(h2s_csv_path(root, split), f"fps {r['fps']!r} of {name} is not a number") from err
+                raise corrupt(h2s_csv_path(root, split), f"fps {r['fps']!r} of {name} is not a positive number") from err
             v = read_h2s_clip(root / split / "poses" / name, name)
             out.append({"name": name, "text": r["SENTENCE"], "v133": v, "fps": fps,
                         "start": float(r["START_REALIGNED"]), "end": float(r["END_REALIGNED"])})
@@ -310,6 +332,12 @@ def load_soke(root: str | Path, split: str, dataset: str = "how2sign", length_ru
         ann = load_pickle(ann_path, gz=True)
         if not isinstance(ann, list) or not all(isinstance(a, dict) and "name" in a and "text" in a for a in ann):
             raise ValueError(f"{ann_path}: expected a gzip-pickled list of dicts with 'name' and 'text'")
+        if not ann:
+            raise ValueError(f"{ann_path} lists no clips: the {split!r} split is empty (re-create the annotation file)")
+        for i, a in enumerate(ann):
+            if not isinstance(a["name"], str) or not a["name"] or not isinstance(a["text"], str):
+                raise ValueError(f"{ann_path}, entry {i}: name={a['name']!r} and text={a['text']!r} must be strings "
+                                 "(the clip folder's name and its sentence)")
         for a in ann:
             folder = root / "poses" / a["name"] if dataset == "csl" else root / a["name"]
             v = read_clip(folder)
@@ -319,7 +347,7 @@ def load_soke(root: str | Path, split: str, dataset: str = "how2sign", length_ru
                                         "(frame files missing)")
             entry = dict(a)
             entry["v133"] = v
-            entry["fps"] = float(a.get("fps", DEFAULT_FPS[dataset]))
+            entry["fps"] = _check_fps(a.get("fps", DEFAULT_FPS[dataset]), f"{ann_path.name}: fps of {a['name']}")
             out.append(entry)
     if length_rules:
         for e in out:

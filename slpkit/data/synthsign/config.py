@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from slpkit.checks import check_float, check_int
 from slpkit.config import Preset
 from slpkit.data.text import LANGUAGES, check_language
 from slpkit.training.dryrun import DRY_RUN_SENTENCES
@@ -52,23 +53,51 @@ class SynthSignConfig(Preset):
         """A full-mode dry run (:mod:`slpkit.training.dryrun`) trains every full preset on a small slice."""
         return {"sentences_per_language": DRY_RUN_SENTENCES}
 
+    def __post_init__(self) -> None:
+        self.validate()
+
     def validate(self) -> "SynthSignConfig":
+        """Raise ``ValueError`` naming the first bad field, its value and what to use (called when built)."""
+        if isinstance(self.languages, str):
+            raise ValueError(f"SynthSignConfig.languages={self.languages!r} is a string: pass a tuple, e.g. "
+                             f"({self.languages!r},)")
+        if isinstance(self.languages, list):
+            self.languages = tuple(self.languages)
         if not self.languages:
             raise ValueError("SynthSignConfig.languages is empty: pass e.g. ('asl', 'csl', 'dgs').")
         for lang in self.languages:
             check_language(lang)
         if len(set(self.languages)) != len(self.languages):
             raise ValueError(f"SynthSignConfig.languages {self.languages} repeats a language.")
-        if self.sentences_per_language < 1 or self.signers_per_language < 1 or self.dict_instances < 0:
-            raise ValueError("sentences_per_language and signers_per_language must be >= 1, dict_instances >= 0.")
-        if not 0.0 < self.vocab_fraction <= 1.0:
-            raise ValueError(f"vocab_fraction={self.vocab_fraction}: use a value in (0, 1].")
-        if not 0.0 <= self.shared_fraction <= 1.0:
-            raise ValueError(f"shared_fraction={self.shared_fraction}: use a value in [0, 1].")
-        if len(self.split_fractions) != 3 or abs(sum(self.split_fractions) - 1.0) > 1e-6 or min(self.split_fractions) < 0:
-            raise ValueError(f"split_fractions={self.split_fractions}: give three non-negative shares summing to 1.")
+        check_int(self.seed, "SynthSignConfig.seed", min=0)
+        check_int(self.sentences_per_language, "SynthSignConfig.sentences_per_language", min=1)
+        check_int(self.signers_per_language, "SynthSignConfig.signers_per_language", min=1)
+        check_int(self.dict_instances, "SynthSignConfig.dict_instances", min=0)
+        check_int(self.n_minimal_pairs, "SynthSignConfig.n_minimal_pairs", min=0)
+        check_int(self.n_nmf_pairs, "SynthSignConfig.n_nmf_pairs", min=0)
+        check_float(self.vocab_fraction, "SynthSignConfig.vocab_fraction", min=0.0, max=1.0, min_open=True,
+                    hint="the share of each open word class in the vocabulary, in (0, 1]")
+        check_float(self.shared_fraction, "SynthSignConfig.shared_fraction", min=0.0, max=1.0)
+        check_float(self.topic_prob, "SynthSignConfig.topic_prob", min=0.0, max=1.0)
+        for f in ("signer_variation", "noise", "timing_jitter", "place_jitter"):
+            check_float(getattr(self, f), f"SynthSignConfig.{f}", min=0.0, hint="0 turns it off")
+        sf = self.split_fractions
+        if isinstance(sf, list):
+            self.split_fractions = sf = tuple(sf)
+        if (not isinstance(sf, tuple) or len(sf) != 3
+                or any(isinstance(x, (bool, str)) or not isinstance(x, (int, float)) for x in sf)
+                or abs(sum(sf) - 1.0) > 1e-6 or min(sf) < 0):
+            raise ValueError(f"SynthSignConfig.split_fractions={sf!r}: give three non-negative shares summing to 1.")
+        rf = self.rest_frames
+        if isinstance(rf, list):
+            self.rest_frames = rf = tuple(rf)
+        if not isinstance(rf, tuple) or len(rf) != 2:
+            raise ValueError(f"SynthSignConfig.rest_frames={rf!r}: give (frames before, frames after), e.g. (6, 6).")
+        for i, x in enumerate(rf):
+            check_int(x, f"SynthSignConfig.rest_frames[{i}]", min=0)
         if self.blend not in ("minjerk", "linear"):
-            raise ValueError(f"blend={self.blend!r}: use 'minjerk' or 'linear'.")
+            raise ValueError(f"SynthSignConfig.blend={self.blend!r}: use 'minjerk' or 'linear'.")
         if self.fps != 25:
-            raise ValueError("SynthSign is generated at 25 fps (fps=25); resample afterwards if needed.")
+            raise ValueError(f"SynthSignConfig.fps={self.fps!r}: SynthSign is generated at 25 fps (fps=25); resample "
+                             "afterwards if needed.")
         return self

@@ -53,6 +53,9 @@ class SynthSign:
     """
 
     def __init__(self, cfg: SynthSignConfig | None = None):
+        if cfg is not None and not isinstance(cfg, SynthSignConfig):
+            raise ValueError(f"cfg must be a SynthSignConfig, got {type(cfg).__name__}: build one with "
+                             "SynthSignConfig.for_mode('smoke', seed=0) or SynthSignConfig(**fields)")
         self.cfg = (cfg or SynthSignConfig.smoke()).validate()
         c = self.cfg
         self.lexicons: dict[str, Lexicon] = build_lexicons(

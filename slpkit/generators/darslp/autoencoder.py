@@ -51,7 +51,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from slpkit.checks import check_finite, check_nonempty
+from slpkit.checks import check_bool, check_finite, check_float, check_nonempty, check_pair
 from slpkit.config import seed_everything
 from slpkit.training import TrainConfig, fit, make_loader
 
@@ -116,9 +116,27 @@ class AEConfig(TrainConfig):
             raise ValueError(f"AEConfig.hidden={self.hidden!r}: use 0 (linear, the paper's PHOENIX model) or a width")
         if float(self.encoder_l1) < 0:
             raise ValueError(f"AEConfig.encoder_l1={self.encoder_l1!r}: use 0 (off) or a positive lambda (paper 1e-4)")
+        if not isinstance(self.recon_weights, Mapping):
+            raise ValueError(f"AEConfig.recon_weights={self.recon_weights!r}: pass {{region: weight}} over {REGION_ORDER}")
         unknown = set(self.recon_weights) - set(REGION_ORDER)
         if unknown:
             raise ValueError(f"AEConfig.recon_weights names unknown regions {sorted(unknown)}: use {REGION_ORDER}")
+        for k, v in self.recon_weights.items():
+            check_float(v, f"AEConfig.recon_weights[{k!r}]", min=0.0, hint="Eq. 1 region weights are >= 0 "
+                        "(paper: body 0.5, hands 1.5, face 1.0)")
+        self.betas = check_pair(self.betas, "AEConfig.betas", hint="Adam's (beta1, beta2), DARSLP: (0.5, 0.9)")
+        check_bool(self.normalize, "AEConfig.normalize")
+        rj = self.region_joints
+        ok = isinstance(rj, tuple) and all(isinstance(r, tuple) and len(r) == 3 and isinstance(r[0], str)
+                                           and all(isinstance(x, (int, np.integer)) for x in r[1:]) for r in rj)
+        if ok:
+            names = sorted(r[0] for r in rj)
+            bounds = sorted((int(r[1]), int(r[2])) for r in rj)
+            ok = (names == sorted(REGION_ORDER) and bounds[0][0] == 0 and bounds[-1][1] == NUM_KEYPOINTS
+                  and all(a[1] == b[0] and a[0] < a[1] for a, b in zip(bounds, bounds[1:] + [(NUM_KEYPOINTS, 0)])))
+        if not ok:
+            raise ValueError(f"AEConfig.region_joints={rj!r}: give (name, start, stop) for each of {REGION_ORDER}, "
+                             f"tiling the {NUM_KEYPOINTS} keypoints without gaps (default {DEFAULT_REGION_JOINTS})")
 
     @classmethod
     def smoke(cls) -> "AEConfig":
@@ -210,6 +228,9 @@ def region_recon_terms(
     term is its point count times the mean L1 over observed (frame, point) pairs (0 if none), which
     equals the per-frame sum averaged over frames when every point is observed.
     """
+    if tuple(x.shape) != tuple(x_hat.shape):
+        raise ValueError(f"x has shape {tuple(x.shape)} but x_hat {tuple(x_hat.shape)}: the reconstruction must match "
+                         "its input frame for frame")
     diff = (x_hat - x).abs()
     w = _point_weights(x, mask, point_mask)
     out = {}

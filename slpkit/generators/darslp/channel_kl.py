@@ -29,7 +29,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from slpkit.checks import check_finite
+from slpkit.checks import check_finite, check_float
 
 __all__ = ["gaussian_kl", "masked_channel_stats", "ChannelPrior", "ChannelKL", "KLSchedule", "KL_SCHEDULES"]
 
@@ -91,7 +91,13 @@ class ChannelPrior:
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, torch.Tensor]) -> "ChannelPrior":
-        return cls(mu=torch.as_tensor(state["mu"]).float(), var=torch.as_tensor(state["var"]).float())
+        if not isinstance(state, Mapping) or "mu" not in state or "var" not in state:
+            raise ValueError("state must be a dict with 'mu' and 'var' (what ChannelPrior.state_dict() returns)")
+        mu, var = torch.as_tensor(state["mu"]).float(), torch.as_tensor(state["var"]).float()
+        if mu.ndim != 1 or mu.shape != var.shape or not bool((var > 0).all()):
+            raise ValueError(f"ChannelPrior state has mu {tuple(mu.shape)} and var {tuple(var.shape)}: pass two (C,) "
+                             "vectors, var > 0")
+        return cls(mu=mu, var=var)
 
 
 class ChannelKL(nn.Module):
@@ -164,6 +170,7 @@ class KLSchedule:
             raise ValueError(f"unknown KL schedule {self.mode!r}: use one of {KL_SCHEDULES}")
         if self.phase1_epochs < 0 or self.ramp_epochs < 0:
             raise ValueError("phase1_epochs and ramp_epochs must be >= 0")
+        check_float(self.weight, "KLSchedule.weight", min=0.0, hint="the multiplier of L_KL (1 in the paper)")
 
     def start_epoch(self) -> int | None:
         """First epoch with KL, or None for ``"none"``."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping
 
+from slpkit.checks import check_float
 from slpkit.generators.darslp.autoencoder import REGION_ORDER, AEConfig
 from slpkit.generators.darslp.channel_kl import KL_SCHEDULES, KLSchedule
 from slpkit.generators.darslp.nat import NATConfig
@@ -69,12 +70,17 @@ def resolve_weights(weights: str | Mapping[str, float], table: Mapping[str, Mapp
             raise ValueError(f"DarslpConfig.{what}={weights!r}: use one of {sorted(table)} or a dict "
                              f"{{region: weight}} over {REGION_ORDER}")
         return dict(table[weights])
-    out = {str(k): float(v) for k, v in dict(weights).items()}
+    if not isinstance(weights, Mapping):
+        raise ValueError(f"DarslpConfig.{what}={weights!r}: use one of {sorted(table)} or a dict {{region: weight}} "
+                         f"over {REGION_ORDER}")
+    out = {str(k): check_float(v, f"DarslpConfig.{what}[{k!r}]", min=0.0, hint="region weights are >= 0")
+           for k, v in dict(weights).items()}
     unknown = set(out) - set(REGION_ORDER)
     if unknown:
         raise ValueError(f"DarslpConfig.{what} names unknown regions {sorted(unknown)}: use {REGION_ORDER}")
-    if any(v < 0 for v in out.values()):
-        raise ValueError(f"DarslpConfig.{what}={out}: region weights must be >= 0")
+    if what == "l1_weights" and not any(v > 0 for v in out.values()):
+        raise ValueError(f"DarslpConfig.{what}={out}: every region weight is 0, so Eq. 4 would train nothing; give at "
+                         "least one region a positive weight")
     return out
 
 
@@ -117,10 +123,17 @@ class DarslpConfig(TrainConfig):
     max_epochs: int = 800  # derived: phase1_epochs + phase2_epochs
 
     def __post_init__(self) -> None:
-        if isinstance(self.ae, Mapping):
-            self.ae = AEConfig(**self.ae)
-        if isinstance(self.nat, Mapping):
-            self.nat = NATConfig(**self.nat)
+        for name, cls in (("ae", AEConfig), ("nat", NATConfig)):
+            v = getattr(self, name)
+            if isinstance(v, Mapping):
+                unknown = sorted(set(v) - {f.name for f in dataclasses.fields(cls)})
+                if unknown:
+                    raise ValueError(f"DarslpConfig.{name} has unknown field(s) {unknown}: {cls.__name__} has "
+                                     f"{[f.name for f in dataclasses.fields(cls)]}")
+                setattr(self, name, cls(**v))
+            elif not isinstance(v, cls):
+                raise ValueError(f"DarslpConfig.{name}={v!r}: pass a {cls.__name__} (e.g. {cls.__name__}.smoke()) or a "
+                                 "dict of its fields")
         for f in ("phase1_epochs", "phase2_epochs"):
             if int(getattr(self, f)) < 0:
                 raise ValueError(f"DarslpConfig.{f}={getattr(self, f)!r}: use 0 or more epochs")

@@ -22,6 +22,8 @@ import torch
 from torch.utils.data import Dataset
 
 from slpkit.body.keypoints import REGIONS, check_mask, normalize178
+from slpkit.checks import check_int
+from slpkit.data.text import check_language
 from slpkit.data.datamodule import corpus_features
 from slpkit.generators.darslp.autoencoder import REGION_ORDER
 from slpkit.generators.darslp.channel_kl import ChannelPrior
@@ -43,6 +45,10 @@ class Example:
     mask: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise ValueError(f"Example.text={self.text!r} (id {self.id!r}): every example needs its sentence, a "
+                             "non-empty string")
+        check_language(self.language)
         if self.mask is not None:
             self.mask = check_mask(self.mask, np.asarray(self.keypoints).reshape(-1, 178, 3),
                                    f"mask of example {self.id or self.text[:20]!r}")
@@ -57,6 +63,8 @@ def examples_from_corpus(corpus: Any, split: str, frame_step: int = 2, limit: in
     (``slpkit.body.keypoints.normalize178``, Sec. 4.1); off by default because the back-translator is
     trained on the raw ``keypoints178`` representation.
     """
+    frame_step = check_int(frame_step, "frame_step", min=1, hint="keep every frame_step-th frame (SLRTP: 2)")
+    limit = check_int(limit, "limit", min=1, none_ok=True, hint="sentences to keep (None: all)")
     feats = corpus_features(corpus, "keypoints178")
     sents = corpus.split(split)
     if limit is not None:
@@ -65,7 +73,7 @@ def examples_from_corpus(corpus: Any, split: str, frame_step: int = 2, limit: in
         raise ValueError(f"split {split!r} of the corpus is empty")
     out = []
     for s in sents:
-        kp = np.asarray(feats[s.id], dtype=np.float32).reshape(-1, 178, 3)[:: max(1, int(frame_step))]
+        kp = np.asarray(feats[s.id], dtype=np.float32).reshape(-1, 178, 3)[::frame_step]
         if normalize:
             kp = np.asarray(normalize178(kp), dtype=np.float32)
         out.append(Example(text=s.text, language=s.language, keypoints=kp, id=s.id))

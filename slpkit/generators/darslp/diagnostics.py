@@ -16,6 +16,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 
+from slpkit.checks import check_int
 from slpkit.eval.motion import length_stats
 from slpkit.generators.darslp.autoencoder import REGION_ORDER
 from slpkit.metrics import dtw_mje_slrtp
@@ -57,6 +58,7 @@ def dtw_mje_sentences(preds: Sequence[np.ndarray], refs: Sequence[np.ndarray], s
 def mean_pose_sequences(train: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
     """Text-blind baseline: the mean training frame ``(J, 3)`` repeated for the mean training length, ``n`` times
     (``slpkit.eval.motion.mean_pose_baseline`` for ``(T, J, 3)`` keypoints instead of ``(T, D)`` vectors)."""
+    n = check_int(n, "n", min=1, hint="how many mean-pose sequences (one per test sentence)")
     train = [np.asarray(s, np.float32) for s in train]
     if not train:
         raise ValueError("no training sequences: the mean-pose baseline needs the train split")
@@ -72,7 +74,9 @@ def to_frame_rate(poses: np.ndarray, step: int) -> np.ndarray:
     was trained on the corpus' full-rate poses, so they are brought back to it before scoring.
     """
     p = np.asarray(poses, dtype=np.float32)
-    step = int(step)
+    step = check_int(step, "step", min=1, hint="the frame_step the poses were subsampled with (1: unchanged)")
+    if p.ndim == 0 or len(p) == 0:
+        raise ValueError(f"poses has shape {p.shape}: pass a sequence of at least one frame")
     if step <= 1:
         return p
     pos = np.arange(len(p) * step) / step
@@ -96,6 +100,9 @@ def motion_variance(sequences: Sequence[np.ndarray], joints: slice | Sequence[in
 
 def channel_entropy(values: np.ndarray, edges: np.ndarray) -> float:
     """Shannon entropy (nats) of the histogram of ``values`` over fixed bin ``edges``."""
+    e = np.asarray(edges, dtype=np.float64)
+    if e.ndim != 1 or e.size < 2 or not np.isfinite(e).all() or (np.diff(e) <= 0).any():
+        raise ValueError(f"edges has shape {e.shape}: pass at least two finite, increasing bin edges")
     counts, _ = np.histogram(values, bins=edges)
     p = counts / max(1, counts.sum())
     p = p[p > 0]

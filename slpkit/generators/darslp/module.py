@@ -42,6 +42,7 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
+from slpkit.checks import check_choice, check_finite, check_int, check_lengths, check_texts
 from slpkit.config import SCALE_OUT_FIELDS, resolve_device, seed_everything
 from slpkit.data.vocab import TextVocab
 from slpkit.generators.darslp.autoencoder import AEConfig, PoseAutoencoder, as_keypoints, train_autoencoder
@@ -50,7 +51,8 @@ from slpkit.generators.darslp.config import DarslpConfig
 from slpkit.generators.darslp.data import (Example, LatentDataset, collate, examples_from_corpus, fit_prior,
                                            region_frame_mask)
 from slpkit.generators.darslp.diagnostics import dtw_mje_sentences, length_stats, to_frame_rate
-from slpkit.generators.darslp.nat import NATConfig, NonAutoregressiveTransformer, encoding_loss, length_loss
+from slpkit.generators.darslp.nat import (LENGTH_MODES, NATConfig, NonAutoregressiveTransformer, encoding_loss,
+                                          length_loss)
 from slpkit.training import cached, fit, make_loader, single_process
 
 __all__ = ["NATModule", "Darslp", "train_darslp", "load_darslp", "cache_key", "CACHE_VERSION"]
@@ -188,7 +190,10 @@ class Darslp:
 
     @torch.no_grad()
     def decode(self, latents: torch.Tensor) -> np.ndarray:
+        """Latents ``(..., C)`` -> ``(..., 178, 3)`` float32 keypoints (the autoencoder's decoder)."""
         self._need("ae")
+        latents = torch.as_tensor(latents)
+        check_finite(latents, "latents")
         return self.ae.eval().decode(latents.float()).cpu().numpy().astype(np.float32)
 
     # -- stage 2
@@ -340,19 +345,33 @@ class Darslp:
         """Predicted latents ``(T_hat_i, C)`` per sentence (``lengths`` overrides the length predictor;
         ``length_mode`` overrides ``cfg.nat.length_mode``: ``"crop"`` | ``"mask"``)."""
         self._need("nat")
-        ids, mask = self.vocab.batch(list(texts), list(languages), lang=True, max_len=self.nat.cfg.max_text_len - 1)
-        L = None if lengths is None else torch.as_tensor(list(lengths), dtype=torch.long).clamp(1, self.nat.cfg.max_len)
+        texts, languages = check_texts(texts, languages)
+        T_max = self.nat.cfg.max_len
+        if lengths is not None:
+            lengths = check_lengths(lengths, len(texts), max=T_max,
+                                    hint=f"frames at the model's rate; its T_max is {T_max} (NATConfig.max_len)")
+        if length_mode is not None:
+            check_choice(length_mode, "length_mode", LENGTH_MODES, "None uses the config's")
+        ids, mask = self.vocab.batch(texts, languages, lang=True, max_len=self.nat.cfg.max_text_len - 1)
+        L = None if lengths is None else torch.as_tensor(lengths, dtype=torch.long)
         out = self.nat.eval()(ids, mask, lengths=L, length_mode=length_mode)
         return [out["latents"][i, : int(out["lengths"][i])].cpu() for i in range(len(texts))]
 
     def generate(self, texts: Sequence[str], languages: Sequence[str], lengths: Sequence[int] | None = None,
                  batch_size: int = 64, length_mode: str | None = None) -> list[np.ndarray]:
-        """Text -> list of ``(T_hat, 178, 3)`` float32 keypoints (NAT latents decoded by the AE decoder)."""
-        if isinstance(texts, str) or isinstance(languages, str):
-            raise ValueError("generate takes lists: generate(['text'], ['asl'])")
-        if len(texts) != len(languages):
-            raise ValueError(f"{len(texts)} texts but {len(languages)} languages")
+        """Text -> list of ``(T_hat, 178, 3)`` float32 keypoints (NAT latents decoded by the AE decoder).
+
+        ``lengths``: one integer frame count per text in ``[1, T_max]`` (``NATConfig.max_len``), overriding the
+        length predictor; anything else (0, negative, longer than ``T_max``, fractional, too few) raises, as do
+        empty texts, a string instead of a list and a language list of another length (as SOKE's generator).
+        """
+        texts, languages = check_texts(texts, languages)
         self._need("nat")
+        batch_size = check_int(batch_size, "batch_size", min=1, hint="sentences generated at once")
+        if lengths is not None:
+            lengths = check_lengths(lengths, len(texts), max=self.nat.cfg.max_len,
+                                    hint=f"frames at the model's rate; its T_max is {self.nat.cfg.max_len} "
+                                         "(NATConfig.max_len)")
         out = []
         for i in range(0, len(texts), batch_size):
             sl = slice(i, i + batch_size)
@@ -373,7 +392,9 @@ class Darslp:
         """
         self._check_examples(examples)
         texts, langs = [e.text for e in examples], [e.language for e in examples]
-        lengths = [len(e.keypoints) for e in examples] if use_gt_length else None
+        self._need("nat")
+        # known-length evaluation: a reference longer than the model's T_max is generated at T_max frames
+        lengths = [min(len(e.keypoints), self.nat.cfg.max_len) for e in examples] if use_gt_length else None
         preds = self.generate(texts, langs, lengths, length_mode=length_mode)
         refs = [np.asarray(e.keypoints) for e in examples]
         means, weights = dtw_mje_sentences(preds, refs)
@@ -419,8 +440,11 @@ class Darslp:
 
     @staticmethod
     def _check_examples(examples: Sequence[Example]) -> None:
-        if not examples:
+        if isinstance(examples, (str, bytes, dict, Example)) or not hasattr(examples, "__len__") or not examples:
             raise ValueError("no examples given: pass a non-empty list of Example (see examples_from_corpus)")
+        for i, e in enumerate(examples):
+            if not isinstance(e, Example):
+                raise ValueError(f"examples[{i}] is a {type(e).__name__}: pass Example objects (examples_from_corpus)")
         for e in examples:
             as_keypoints(e.keypoints, f"keypoints of example {e.id or e.text[:20]!r}")
 
@@ -487,6 +511,10 @@ def train_darslp(corpus: Any, cfg: DarslpConfig | None = None, device: str = "au
     and ``from_cache`` / ``train_seconds`` attributes.
     """
     cfg = cfg or DarslpConfig.smoke()
+    if not isinstance(cfg, DarslpConfig):
+        raise ValueError(f"cfg must be a DarslpConfig, got {type(cfg).__name__}: use DarslpConfig.for_mode('smoke', ...)")
+    if not (hasattr(corpus, "sentences") and callable(getattr(corpus, "split", None))):
+        raise ValueError(f"corpus={type(corpus).__name__}: pass a slpkit.data.corpus.Corpus")
     dev = str(resolve_device(device))
     train = examples_from_corpus(corpus, "train", frame_step=cfg.frame_step)
     val = examples_from_corpus(corpus, "val", frame_step=cfg.frame_step) if corpus.split("val") else None

@@ -47,6 +47,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -129,6 +130,8 @@ class LearnedTextEmbedding(nn.Module):
 
 def lengths_from_ratio(ratio: torch.Tensor, max_len: int) -> torch.Tensor:
     """``T_hat = clamp(round(r_hat * T_max), 1, T_max)`` (long)."""
+    if isinstance(max_len, bool) or not isinstance(max_len, (int, np.integer)) or max_len < 1:
+        raise ValueError(f"max_len={max_len!r}: T_max must be a positive number of frames")
     return torch.clamp(torch.round(ratio * max_len), 1, max_len).long()
 
 

@@ -57,6 +57,8 @@ from slpkit.body.fk import default_body_model
 from slpkit.body.layouts import FACE_EXPR, FACE_EYELID
 from slpkit.checks import check_motion
 from slpkit.config import resolve_device, result_fields, seed_everything
+from slpkit.data.synthsign import SynthSignConfig
+from slpkit.data.synthsign.generator import SynthSign
 from slpkit.generators.m3t.vocab import M3T_PARTS, check_m3t_streams
 from slpkit.generators.soke.retrieval import as_partwise
 from slpkit.positional import sinusoidal_encoding
@@ -177,10 +179,7 @@ class CitationClip:
     face108: np.ndarray
 
 
-def _synthsign(corpus):
-    from slpkit.data.synthsign import SynthSignConfig
-    from slpkit.data.synthsign.generator import SynthSign
-
+def _synthsign(corpus) -> SynthSign:
     meta = getattr(corpus, "meta", {}) or {}
     if meta.get("generator") != "synthsign" or "config" not in meta:
         raise ValueError("the recognition probe renders citation forms with SynthSign: pass a SynthSign corpus "

@@ -21,6 +21,7 @@ Typical use::
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -28,6 +29,8 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
+from slpkit.checks import (check_bool, check_choice, check_int, check_kwargs, check_list, check_pair,
+                           check_texts)
 from slpkit.config import resolve_device, result_fields, seed_everything
 from slpkit.eval.motion import length_stats, mean_pose_baseline, pose_scores
 from slpkit.generators.soke import decoding as D
@@ -89,6 +92,8 @@ class SokeConfig(TrainConfig):
             raise ValueError(f"SokeConfig.strategy={self.strategy!r} is Lightning's training strategy ('auto', 'ddp', "
                              f"...); the decoding strategy is decoding={self.strategy!r}")
         super().__post_init__()
+        for f in ("d_model", "layers", "heads", "ffn", "max_decode_steps", "prompt_steps", "bucket", "max_keywords"):
+            check_int(getattr(self, f), f"SokeConfig.{f}")
         check_strategy(self.decoding)
         D.check_stop(self.stop)
         if isinstance(self.betas, list):
@@ -110,6 +115,18 @@ class SokeConfig(TrainConfig):
             raise ValueError(f"SokeConfig.bucket={self.bucket} / max_keywords={self.max_keywords}: use >= 0")
         if not 0.0 <= float(self.dropout) < 1.0 or not 0.0 <= float(self.input_dropout) < 1.0:
             raise ValueError(f"SokeConfig.dropout={self.dropout} / input_dropout={self.input_dropout}: use [0, 1)")
+        check_bool(self.retrieval, "SokeConfig.retrieval")
+        check_choice(self.text_tokenizer, "SokeConfig.text_tokenizer", ("wordlevel",),
+                     "slpkit's TextVocab; a pretrained subword tokenizer comes with pretrained=<folder>")
+        self.betas = check_pair(self.betas, "SokeConfig.betas", hint="AdamW's (beta1, beta2), SOKE: (0.9, 0.99)")
+        if self.pretrained is not None:
+            if not isinstance(self.pretrained, (str, Path)) or not str(self.pretrained):
+                raise ValueError(f"SokeConfig.pretrained={self.pretrained!r}: pass a local MBart folder or None")
+            positions = _pretrained_positions(self.pretrained)
+            if positions is not None and self.max_decode_steps > positions:
+                raise ValueError(f"SokeConfig.max_decode_steps={self.max_decode_steps} exceeds the position table of "
+                                 f"{self.pretrained} (max_position_embeddings={positions}): use max_decode_steps <= "
+                                 f"{positions} ({positions // 3} for sequential decoding of three parts)")
 
     @classmethod
     def smoke(cls) -> "SokeConfig":
@@ -130,6 +147,34 @@ class SokeConfig(TrainConfig):
                    warmup_steps=500, batch_size=32, max_epochs=150, bucket=8, precision="bf16-mixed")
 
 
+def _pretrained_positions(folder: str | Path) -> int | None:
+    """``max_position_embeddings`` of a local MBart folder (its ``config.json``), ``None`` if it cannot be read."""
+    cfg = Path(folder) / "config.json"
+    try:
+        return int(json.loads(cfg.read_text())["max_position_embeddings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+#: keyword arguments of the decoding loops that :meth:`SokeModule.generate` passes on
+DECODE_KWARGS = ("max_steps", "stop", "use_cache", "as_codes")
+
+
+def decoder_positions(strategy: str, n_parts: int, max_steps: int) -> int:
+    """Decoder positions greedy decoding of ``max_steps`` motion steps uses (what mBART's position table must hold):
+    ``n_parts * max_steps`` for sequential decoding (one token per part and step), ``max_steps`` otherwise."""
+    return (n_parts if strategy == "sequential" else 1) * int(max_steps)
+
+
+def _check_sentences(sentences: Any, name: str = "sentences") -> list:
+    sents = check_list(sentences, name, what="corpus sentences", example="corpus.split('test')")
+    for i, s in enumerate(sents):
+        if not all(hasattr(s, a) for a in ("text", "language", "v133")):
+            raise ValueError(f"{name}[{i}] is a {type(s).__name__}: pass corpus Sentence objects (text, language, "
+                             "v133), e.g. corpus.split('test')")
+    return sents
+
+
 # ---------------------------------------------------------------------------------------------- data
 def sentence_codes(tokenizer, sentences: Sequence[Any]) -> list[dict[str, torch.Tensor]]:
     """Per-sentence part-wise codes ``{part: LongTensor (ceil(T/4),)}`` from the tokenizer (eval mode)."""
@@ -146,6 +191,10 @@ def sentence_codes(tokenizer, sentences: Sequence[Any]) -> list[dict[str, torch.
 def make_examples(vocab: SokeVocab, sentences: Sequence[Any], codes: Sequence[dict], dictionary: SignDictionary | None = None,
                   max_keywords: int = 3, prompt_steps: int = 10, max_len: int | None = None) -> list[dict]:
     """Training examples: encoder ids (sentence + retrieval prompt + ``</s>``), language id, per-part codes."""
+    sentences, codes = list(sentences), list(codes)
+    if len(sentences) != len(codes):
+        raise ValueError(f"{len(sentences)} sentences but {len(codes)} code dicts: pass one per sentence "
+                         "(sentence_codes(tokenizer, sentences))")
     out = []
     for s, c in zip(sentences, codes):
         prompt = batch_prompts(vocab, [s.text], [s.language], dictionary, max_keywords=max_keywords,
@@ -225,12 +274,39 @@ class SokeModule(pl.LightningModule):
 
     def generate(self, texts: Sequence[str], languages: Sequence[str], strategy: str | None = None,
                  **kwargs) -> dict[str, list[torch.Tensor]]:
-        """Text -> ``{part: [codes (K_b,)]}`` with the module's strategy / stop rule / retrieval (override by kwargs)."""
-        self.model.eval()
+        """Text -> ``{part: [codes (K_b,)]}`` with the module's strategy / stop rule / retrieval (override by kwargs:
+        ``max_steps``, ``stop``, ``use_cache``, ``as_codes``).
+
+        Bad input raises ``ValueError`` naming it: a string instead of a list of texts, an empty or non-string
+        text, a language list of another length, unknown keyword arguments, ``max_steps`` that is not a positive
+        integer or needs more decoder positions than mBART's position table holds, a sentence (with its retrieval
+        prompt) longer than the encoder's position table.
+        """
+        vocab = self.vocab
+        texts, languages = check_texts(texts, languages, normalise=lambda l: normalise_language(l, vocab.languages))
+        check_kwargs(kwargs, DECODE_KWARGS, "SokeModule.generate")
+        strategy = check_strategy(strategy or self.cfg.decoding)
         kwargs.setdefault("stop", self.cfg.stop)
         kwargs.setdefault("max_steps", self.cfg.max_decode_steps)
-        return D.generate(self.model, list(texts), list(languages), strategy or self.cfg.decoding,
-                          prompts=self.prompts(texts, languages), **kwargs)
+        D.check_stop(kwargs["stop"])
+        max_steps = kwargs["max_steps"] = check_int(kwargs["max_steps"], "max_steps", min=1,
+                                                    hint="motion time steps to decode at most")
+        P = int(self.model.config.max_position_embeddings)
+        n = len(vocab.parts)
+        if decoder_positions(strategy, n, max_steps) > P:
+            most = P // (n if strategy == "sequential" else 1)
+            raise ValueError(f"max_steps={max_steps}: {strategy} decoding of {n} part(s) needs "
+                             f"{decoder_positions(strategy, n, max_steps)} decoder positions but the model's position "
+                             f"table holds {P} (max_position_embeddings): use max_steps <= {most}")
+        self.model.eval()
+        ids, mask, lang = D.encode_batch(self.model, texts, languages, self.prompts(texts, languages))
+        if ids.shape[1] > P:
+            lens = mask.sum(1)
+            i = int(lens.argmax())
+            raise ValueError(f"texts[{i}] encodes to {int(lens[i])} tokens (sentence, retrieval prompt and </s>) but the "
+                             f"encoder's position table holds {P} (max_position_embeddings): shorten or split the "
+                             f"sentence ({texts[i][:40]!r}...)")
+        return D.decode(self.model, ids, mask, lang, strategy=strategy, **kwargs)
 
     # -- persistence ----------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -301,6 +377,14 @@ def train_generator(corpus, tokenizer, cfg: SokeConfig | None = None, device: st
     (its dictionary + spoken lexicons) unless one is passed. Generators over a pretrained mBART folder are not cached.
     """
     cfg = cfg or SokeConfig.smoke()
+    if not isinstance(cfg, SokeConfig):
+        raise ValueError(f"cfg must be a SokeConfig, got {type(cfg).__name__}: use SokeConfig.for_mode('smoke', ...)")
+    if not (hasattr(corpus, "sentences") and callable(getattr(corpus, "split", None))):
+        raise ValueError(f"corpus={type(corpus).__name__}: pass a slpkit.data.corpus.Corpus")
+    as_partwise(tokenizer)
+    if cfg.pretrained and not Path(cfg.pretrained).is_dir():
+        raise FileNotFoundError(f"SokeConfig.pretrained={cfg.pretrained!r}: no such folder (download the MBart "
+                                "checkpoint, e.g. mBART-large-cc25, to a local folder first)")
     if cfg.retrieval and dictionary is None:
         dictionary = build_sign_dictionary(corpus, tokenizer)
     langs = None if cfg.languages is None else set(cfg.languages)
@@ -347,7 +431,17 @@ def codes_to_poses(tokenizer, codes: dict[str, list[torch.Tensor]]) -> tuple[lis
     """Decode generated codes to V133 poses, one ``(4K, 133)`` array per sample. A sample that stopped at once
     (K = 0) is decoded from one step of code 0 and counted in the second return value."""
     tok = as_partwise(tokenizer)
+    if not isinstance(codes, Mapping) or not codes:
+        raise ValueError(f"codes={codes!r:.60}: pass {{part: [LongTensor (K_b,)]}} as generate() returns")
     parts = list(codes)
+    missing = [p for p in tok.stream_names if p not in codes] if hasattr(tok, "stream_names") else []
+    if missing:
+        raise ValueError(f"codes lack stream(s) {missing} of the tokenizer (it has {tok.stream_names}): decode with the "
+                         "tokenizer the generator was trained on")
+    n = {p: len(codes[p]) for p in parts}
+    if len(set(n.values())) != 1:
+        raise ValueError(f"codes hold different numbers of samples per part {n}: pass one code sequence per sample "
+                         "and part")
     poses, empty = [], 0
     with torch.no_grad():
         for b in range(len(codes[parts[0]])):
@@ -370,7 +464,8 @@ def trivial_baselines(tokenizer, train_sentences: Sequence[Any], sentences: Sequ
 
     Returns ``{name: {pose_scores..., 'per_sentence', 'len_err_frames', 'poses'}}`` (DTW-PA-JPE only with ``pa``).
     """
-    train_sentences, sentences = list(train_sentences), list(sentences)
+    train_sentences = _check_sentences(train_sentences, "train_sentences")
+    sentences = _check_sentences(sentences, "sentences")
     codes = sentence_codes(tokenizer, train_sentences)
     parts = list(codes[0])
     K = max(1, int(round(np.mean([min(len(c[p]) for p in parts) for c in codes]))))
@@ -398,8 +493,7 @@ def generation_latencies(module: SokeModule, texts: Sequence[str], languages: Se
                          strategy: str | None = None, repeats: int = 3, **kwargs) -> np.ndarray:
     """Seconds per video at batch 1 for each text (what :func:`measure_generation_latency` averages): the fastest
     of ``repeats`` runs, which is robust to other processes sharing the CPU (a slower run measures them)."""
-    if not len(texts):
-        raise ValueError("no texts to time: pass at least one sentence")
+    texts, languages = check_texts(texts, languages)
     return np.asarray([measure_latency(module.generate, [t], [l], strategy, repeats=repeats, warmup=0, **kwargs)["min_s"]
                        for t, l in zip(texts, languages)])
 
@@ -417,9 +511,12 @@ def evaluate_generator(module: SokeModule, tokenizer, sentences: Sequence[Any], 
     ``latency_steps``: time exactly that many decoding steps per video (``stop='never'``) instead of the model's
     own stopping; compares strategies at equal output length. ``pa=False`` skips DTW-PA-JPE (the slow metric).
     """
-    sentences = list(sentences)
-    if not sentences:
-        raise ValueError("no sentences to evaluate: pass at least one sentence")
+    sentences = _check_sentences(sentences)
+    batch_size = check_int(batch_size, "batch_size", min=1, hint="sentences generated at once")
+    latency_samples = check_int(latency_samples, "latency_samples", min=0, hint="sentences timed at batch 1 (0: none)")
+    latency_steps = check_int(latency_steps, "latency_steps", min=1, none_ok=True,
+                              hint="decoding steps per timed video, or None for the model's own stopping")
+    check_kwargs(decode_kwargs, DECODE_KWARGS, "evaluate_generator")
     codes: dict[str, list[torch.Tensor]] = {p: [] for p in module.vocab.parts}
     for i in range(0, len(sentences), batch_size):
         chunk = sentences[i : i + batch_size]

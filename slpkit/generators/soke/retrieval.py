@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import torch
 
+from slpkit.checks import check_int, check_texts
 from slpkit.data.text import SpokenLexicon, lemmatise, segment
 from slpkit.generators.soke.vocab import KEYWORD_MARKERS, SokeVocab, check_text, normalise_language
 
@@ -77,8 +78,15 @@ class SignDictionary:
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> "SignDictionary":
         """Rebuild from :meth:`state` (a state without ``lexicons``, as older checkpoints hold, also works)."""
-        lex = {lang: SpokenLexicon.from_state(v) for lang, v in (state.get("lexicons") or {}).items()}
-        return cls(dict(state.get("entries", {})), dict(state.get("errors", {})), dict(state.get("instances", {})), lex)
+        if not isinstance(state, Mapping):
+            raise ValueError(f"state={type(state).__name__}: pass SignDictionary.state() output (a dict)")
+        try:
+            lex = {lang: SpokenLexicon.from_state(v) for lang, v in (state.get("lexicons") or {}).items()}
+            return cls(dict(state.get("entries", {})), dict(state.get("errors", {})), dict(state.get("instances", {})),
+                       lex)
+        except (TypeError, AttributeError) as err:
+            raise ValueError(f"not a SignDictionary state ({type(err).__name__}: {err}): expected "
+                             "SignDictionary.state() output") from err
 
 
 def _entries_and_lexicons(entries: Any, lexicons: Mapping[str, SpokenLexicon] | None) -> tuple[list, dict]:
@@ -89,7 +97,15 @@ def _entries_and_lexicons(entries: Any, lexicons: Mapping[str, SpokenLexicon] | 
         entries = list(corpus.dictionary)
         for lang in sorted({e.language for e in entries}):
             lex.setdefault(lang, corpus.spoken_lexicon(lang))
-    return list(entries), lex
+    if isinstance(entries, (str, bytes, dict)) or entries is None or not hasattr(entries, "__iter__"):
+        raise ValueError(f"entries={type(entries).__name__}: pass a Corpus or a list of DictEntry "
+                         "(language, word, instance, v133)")
+    entries = list(entries)
+    for i, e in enumerate(entries):
+        if not all(hasattr(e, a) for a in ("language", "word", "v133")):
+            raise ValueError(f"entries[{i}] is a {type(e).__name__}: pass DictEntry objects (language, word, v133), "
+                             "e.g. corpus.dictionary")
+    return entries, lex
 
 
 @torch.no_grad()
@@ -137,6 +153,12 @@ def find_keywords(text: str, language: str, dictionary: SignDictionary, max_keyw
     """
     check_text(text)
     language = normalise_language(language)
+    if not isinstance(dictionary, SignDictionary):
+        raise ValueError(f"dictionary={type(dictionary).__name__}: pass a SignDictionary "
+                         "(build_sign_dictionary(corpus, tokenizer))")
+    max_keywords = check_int(max_keywords, "max_keywords", min=0, hint="keywords per prompt (SOKE: 3; 0 = none)")
+    if max_keywords == 0:
+        return []
     lex = lexicon if lexicon is not None else dictionary.lexicon(language)
     found: list[str] = []
     for w in segment(text, language, lex.words):
@@ -150,6 +172,8 @@ def find_keywords(text: str, language: str, dictionary: SignDictionary, max_keyw
 
 def subsample_steps(n_steps: int, max_steps: int = MAX_PROMPT_STEPS) -> list[int]:
     """Indices of at most ``max_steps`` evenly spaced time steps (first and last kept)."""
+    n_steps = check_int(n_steps, "n_steps", min=0)
+    max_steps = check_int(max_steps, "max_steps", min=1, hint="time steps of a keyword's motion tokens (SOKE: 10)")
     if n_steps <= max_steps:
         return list(range(n_steps))
     return [int(i) for i in np.round(np.linspace(0, n_steps - 1, max_steps)).astype(int)]
@@ -157,6 +181,10 @@ def subsample_steps(n_steps: int, max_steps: int = MAX_PROMPT_STEPS) -> list[int
 
 def keyword_triplet_ids(vocab: SokeVocab, codes: Mapping[str, torch.Tensor], max_steps: int = MAX_PROMPT_STEPS) -> list[int]:
     """Per-timestep motion-token tuples of a dictionary sign, ``b1 l1 r1 b2 l2 r2 ...`` as vocabulary ids."""
+    missing = [p for p in vocab.parts if p not in codes]
+    if missing:
+        raise ValueError(f"codes lack part(s) {missing}: a dictionary sign needs codes for every part {list(vocab.parts)} "
+                         "(tokenize it with the generator's tokenizer)")
     K = min(int(torch.as_tensor(codes[p]).numel()) for p in vocab.parts)
     ids = {p: vocab.codes_to_ids(p, torch.as_tensor(codes[p]).reshape(-1)[:K]).tolist() for p in vocab.parts}
     out: list[int] = []
@@ -195,4 +223,5 @@ def prompt_text(vocab: SokeVocab, text: str, language: str, dictionary: SignDict
 def batch_prompts(vocab: SokeVocab, texts: Sequence[str], languages: Sequence[str], dictionary: SignDictionary | None,
                   **kw) -> list[list[int]]:
     """:func:`prompt_ids` for a batch."""
+    texts, languages = check_texts(texts, languages)
     return [prompt_ids(vocab, t, l, dictionary, **kw) for t, l in zip(texts, languages)]

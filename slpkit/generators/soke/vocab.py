@@ -27,6 +27,7 @@ from typing import Iterable, Mapping, Sequence
 
 import torch
 
+from slpkit.checks import check_int
 from slpkit.data.text import LANG_TOKENS
 from slpkit.data.vocab import TextVocab
 
@@ -70,9 +71,10 @@ class SokeVocab:
                  languages: Mapping[str, str] | None = None):
         self.text_tokenizer = text_tokenizer
         self.is_hf = not isinstance(text_tokenizer, TextVocab)
-        self.codebook_sizes = {str(p): int(n) for p, n in codebook_sizes.items()}
-        if not self.codebook_sizes or any(n < 1 for n in self.codebook_sizes.values()):
-            raise ValueError(f"codebook_sizes must map each part to a positive size, got {dict(codebook_sizes)}")
+        if not isinstance(codebook_sizes, Mapping) or not codebook_sizes:
+            raise ValueError(f"codebook_sizes={codebook_sizes!r}: pass {{part: size}}, e.g. {dict(SOKE_CODEBOOKS)}")
+        self.codebook_sizes = {str(p): check_int(n, f"codebook_sizes[{p!r}]", min=1, hint="codes of that part's "
+                                                 "codebook, e.g. 96") for p, n in codebook_sizes.items()}
         self.parts: tuple[str, ...] = tuple(self.codebook_sizes)
         self.languages: dict[str, str] = dict(languages or _lang_tokens())
 
@@ -129,7 +131,13 @@ class SokeVocab:
             raise ValueError(f"unknown text tokenizer kind {kind!r}: use 'wordlevel' (slpkit's TextVocab), or "
                              "SokeVocab.from_hf_tokenizer(path) for a pretrained subword tokenizer")
         langs = dict(languages or _lang_tokens())
-        pairs = [(check_text(t), normalise_language(l, langs)) for t, l in texts]
+        if isinstance(texts, (str, bytes, dict)) or texts is None or not hasattr(texts, "__iter__"):
+            raise ValueError(f"texts={texts!r:.60}: pass (text, language) pairs, e.g. [('the dog runs', 'asl')]")
+        pairs = []
+        for i, pair in enumerate(texts):
+            if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+                raise ValueError(f"texts[{i}]={pair!r:.60}: pass (text, language) pairs, e.g. [('the dog runs', 'asl')]")
+            pairs.append((check_text(pair[0]), normalise_language(pair[1], langs)))
         if not pairs:
             raise ValueError("no training text: pass (text, language) pairs from the corpus")
         if include_markers:
@@ -149,7 +157,14 @@ class SokeVocab:
         if isinstance(tok, (str, Path)):
             from transformers import AutoTokenizer  # optional heavy dependency: only pretrained HF tokenizers need it
 
-            tok = AutoTokenizer.from_pretrained(str(tok), local_files_only=True)
+            if not Path(tok).is_dir():
+                raise FileNotFoundError(f"tokenizer folder not found: {tok} (pass a local folder holding a Hugging Face "
+                                        "tokenizer, e.g. mBART-large-cc25 downloaded beforehand)")
+            try:
+                tok = AutoTokenizer.from_pretrained(str(tok), local_files_only=True)
+            except Exception as err:
+                raise ValueError(f"cannot load a Hugging Face tokenizer from {tokenizer_or_path} "
+                                 f"({type(err).__name__}: {err})") from err
         return cls(tok, codebook_sizes, languages)
 
     # ------------------------------------------------------------------ ids
@@ -175,7 +190,11 @@ class SokeVocab:
     def codes_to_ids(self, part: str, codes: torch.Tensor | Sequence[int]) -> torch.Tensor:
         """Part-local codebook indices ``0..N-1`` -> vocabulary ids."""
         n = self._check_part(part)
-        t = torch.as_tensor(codes)
+        try:
+            t = torch.as_tensor(codes)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise ValueError(f"{part} codes must be integer codebook indices, got {type(codes).__name__} "
+                             f"{str(codes)[:40]!r} ({err})") from None
         if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
             raise ValueError(f"{part} codes must be integer codebook indices, got dtype {t.dtype}: round or cast "
                              "them with .long() yourself if that is what you mean")
@@ -187,7 +206,7 @@ class SokeVocab:
     def ids_to_codes(self, part: str, ids: torch.Tensor) -> torch.Tensor:
         """Vocabulary ids of ``part`` -> part-local codebook indices (EOS is not a code: strip it first)."""
         start, stop = self.part_range(part)
-        ids = torch.as_tensor(ids, dtype=torch.long)
+        ids = _int_tensor(ids, f"{part} ids")
         if ids.numel() and (int(ids.min()) < start or int(ids.max()) >= stop - 1):
             raise ValueError(f"ids outside {part}'s codes [{start}, {stop - 1})")
         return ids - start
@@ -200,6 +219,9 @@ class SokeVocab:
         return self.part_lang_ids[(part, normalise_language(language, self.languages))]
 
     def id_to_token(self, i: int) -> str:
+        if isinstance(i, torch.Tensor) and i.ndim == 0 and not i.is_floating_point() and i.dtype != torch.bool:
+            i = int(i)
+        i = check_int(i, "token id", min=0, max=self.size - 1, hint=f"ids of this vocabulary are 0..{self.size - 1}")
         if i >= self.text_size:
             return self._added[i - self.text_size]
         if self.is_hf:
@@ -208,7 +230,7 @@ class SokeVocab:
 
     def tokens(self, ids: Iterable[int]) -> list[str]:
         """Readable token strings (for teaching: show what the encoder / decoder sees)."""
-        return [self.id_to_token(int(i)) for i in ids]
+        return [self.id_to_token(i) for i in _int_tensor(ids, "ids").reshape(-1).tolist()]
 
     # ------------------------------------------------------------------ text
     def encode_text(self, text: str, language: str) -> list[int]:
@@ -222,6 +244,7 @@ class SokeVocab:
     def encode_marker(self, language: str, i: int) -> list[int]:
         """Ids of the retrieval keyword marker ``" Key word {i}, "`` in ``language``."""
         language = normalise_language(language, self.languages)
+        i = check_int(i, "i", min=1, hint="keywords are numbered from 1 (' Key word 1, ')")
         marker = KEYWORD_MARKERS.get(language, KEYWORD_MARKERS["asl"]).format(i=i)
         if self.is_hf:
             return list(self.text_tokenizer(marker, add_special_tokens=False)["input_ids"])
@@ -229,7 +252,11 @@ class SokeVocab:
 
     def encode_source(self, text: str, language: str, extra: Sequence[int] = ()) -> list[int]:
         """Encoder input: ``text ids + extra (retrieval prompt ids) + </s>``."""
-        return self.encode_text(text, language) + list(extra) + [self.eos_id]
+        extra = _int_tensor(extra, "extra").reshape(-1).tolist() if len(extra) else []
+        if extra and (min(extra) < 0 or max(extra) >= self.size):
+            raise ValueError(f"extra (prompt ids) range [{min(extra)}, {max(extra)}] lies outside this vocabulary's "
+                             f"ids 0..{self.size - 1}: build prompts with prompt_ids(vocab, ...) of the same vocabulary")
+        return self.encode_text(text, language) + extra + [self.eos_id]
 
     # ------------------------------------------------------------------ persistence
     def save(self, folder: str | Path) -> Path:
@@ -244,11 +271,23 @@ class SokeVocab:
 
     @classmethod
     def load(cls, folder: str | Path) -> "SokeVocab":
+        """Reload a folder written by :meth:`save`; a missing folder raises ``FileNotFoundError``, a foreign or
+        truncated one ``ValueError``, both naming it."""
         folder = Path(folder)
-        meta = json.loads((folder / "soke_vocab.json").read_text())
-        if meta["is_hf"]:
-            return cls.from_hf_tokenizer(folder / "text_tokenizer", meta["codebook_sizes"], meta["languages"])
-        return cls(TextVocab.from_dict(meta["text_vocab"]), meta["codebook_sizes"], meta["languages"])
+        path = folder / "soke_vocab.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{folder} is not a saved SOKE vocabulary: {path.name} is missing "
+                                    "(write one with SokeVocab.save(folder))")
+        try:
+            meta = json.loads(path.read_text())
+            if meta["is_hf"]:
+                return cls.from_hf_tokenizer(folder / "text_tokenizer", meta["codebook_sizes"], meta["languages"])
+            return cls(TextVocab.from_dict(meta["text_vocab"]), meta["codebook_sizes"], meta["languages"])
+        except FileNotFoundError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"cannot read the SOKE vocabulary {path} ({type(err).__name__}: {err}): save it again "
+                             "with SokeVocab.save(folder)") from err
 
     def to_dict(self) -> dict:
         """Everything needed to rebuild a word-level vocabulary (:meth:`from_dict`); not for HF tokenizers."""
@@ -259,13 +298,28 @@ class SokeVocab:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "SokeVocab":
-        return cls(TextVocab.from_dict(d["text_vocab"]), d["codebook_sizes"], d["languages"])
+        try:
+            return cls(TextVocab.from_dict(d["text_vocab"]), d["codebook_sizes"], d["languages"])
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"not a SokeVocab description (missing {err}): expected SokeVocab.to_dict() output") from err
 
     # ------------------------------------------------------------------ checks
     def _check_part(self, part: str) -> int:
         if part not in self.codebook_sizes:
             raise ValueError(f"unknown part {part!r}: this vocabulary has parts {list(self.parts)}")
         return self.codebook_sizes[part]
+
+
+def _int_tensor(x, name: str) -> torch.Tensor:
+    """Integer ids as a long tensor; floats (1.7), bools and strings raise instead of being truncated."""
+    try:
+        t = torch.as_tensor(x)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{name} must be integer ids, got {type(x).__name__} {str(x)[:40]!r} ({err})") from None
+    if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+        raise ValueError(f"{name} must be integer ids, got dtype {t.dtype}: cast them with .long() yourself if "
+                         "that is what you mean")
+    return t.long()
 
 
 def normalise_language(language: str, languages: Mapping[str, str] | None = None) -> str:

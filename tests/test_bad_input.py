@@ -58,6 +58,7 @@ from slpkit.generators.darslp import data as DD
 from slpkit.generators.darslp import diagnostics as DG
 from slpkit.generators.darslp import module as DMOD
 from slpkit.generators.darslp import nat as NAT
+from slpkit.generators.soke import decoding as D
 from slpkit.generators.soke import module as SM
 from slpkit.generators.soke import retrieval as SR
 from slpkit.generators.soke.model import SokeGenerator
@@ -498,6 +499,27 @@ ROWS = [
     ("run_folders", lambda e: run_folders(str(e.tmp / "no_run")), FileNotFoundError, "no_run"),
     ("edges_from_parents", lambda e: edges_from_parents([5, 0]), ValueError, "parents[0]=5"),
     ("plot_codebook_sweep", lambda e: plot_codebook_sweep({"8": {}}, key="foo"), ValueError, "key='foo'"),
+]
+
+
+def _truncated_generator_folder(e: Env) -> Path:
+    folder = e.tmp / "gen_trunc"
+    if not folder.exists():
+        e.soke.model.save(folder)
+        for f in (folder / "mbart").glob("*.safetensors"):
+            f.write_bytes(f.read_bytes()[:100])
+    return folder
+
+
+ROWS += [
+    ("SokeGenerator.load", lambda e: SokeGenerator.load(_truncated_generator_folder(e)), ValueError, "gen_trunc"),
+    ("soke decoding.generate",
+     lambda e: D.generate(e.soke.model, ["the weather"], ["asl"], max_steps=2000, stop="never"), ValueError,
+     "max_steps=2000"),
+    ("soke decoding.generate", lambda e: D.generate(e.soke.model, [" ".join(["weather"] * 700)], ["asl"]),
+     ValueError, "texts[0] encodes to"),
+    ("soke decoding.generate", lambda e: D.generate(e.soke.model, "the weather", ["asl"] * 11), ValueError,
+     "single string"),
 ]
 
 

@@ -478,9 +478,11 @@ def train_backtranslator(corpus: Any, representation: str = "v133", cfg: BackTra
             work_dir=work_dir, monitor="val_loss" if val is not None else None, progress=progress)
         return model.cpu().eval()
 
+    info: dict = {}
     model = cached("backtranslator", backtranslator_key(corpus, representation, cfg), build_and_fit,
                    save=lambda m, p: m.save(p), load=BackTranslator.load, enabled=cache,
-                   lock=single_process(cfg))
+                   lock=single_process(cfg), info=info)
+    model.from_cache = bool(info.get("hit"))
     return model.to(resolve_device(cfg.device)).eval()
 
 

@@ -29,12 +29,12 @@ import numpy as np
 from slpkit.body.keypoints import REGIONS, keypoints178
 from slpkit.body.layouts import face108_from
 from slpkit.eval.motion import pose_scores
-from slpkit.metrics.bootstrap import bootstrap_ci, weighted_mean
+from slpkit.metrics.bootstrap import Ordering, bootstrap_ci, ordering, weighted_mean
 from slpkit.metrics.dtw import dtw_mje_slrtp, dtw_pt
 from slpkit.metrics.text import chrf_statistic, rouge_l_sentences
 from slpkit.notebook.report import table
 
-__all__ = ["Entry", "keypoints_of", "reference_keypoints", "mje_sentences", "score_entries", "leaderboard_table",
+__all__ = ["Entry", "keypoints_of", "reference_keypoints", "mje_sentences", "score_entries", "learning_orderings", "leaderboard_table",
            "plot_leaderboard", "METRICS"]
 
 #: (key, column label, lower is better) of the scored metrics, in table order
@@ -132,6 +132,39 @@ def score_entries(entries: Sequence[Entry], sentences: Sequence[Any], backtransl
         row["face_var_ratio"] = ci(_var_ratio(kp, ref_kp, _FACE), n)
         row["hand_var_ratio"] = ci(_var_ratio(kp, ref_kp, _HANDS), n)
         out.append(row)
+    return out
+
+
+def learning_orderings(entries: Sequence[Entry], sentences: Sequence[Any], baseline: str, reference: str,
+                       backtranslator=None, seed: int = 0) -> list[Ordering]:
+    """The same two checks for every system (entries other than ``baseline`` and ``reference``, by name), each a
+    paired bootstrap over ``sentences`` (:func:`slpkit.metrics.bootstrap.ordering`): it beats the text-blind
+    ``baseline`` on DTW-MJE (it learned something from the text) and, with a ``backtranslator``, the ground truth
+    ``reference`` back-translates better than it (BLEU-4 is not saturated, so the column can rank systems)."""
+    sentences = list(sentences)
+    by_name = {e.name: e for e in entries}
+    for arg, name in (("baseline", baseline), ("reference", reference)):
+        if name not in by_name:
+            raise ValueError(f"{arg}={name!r} is not an entry: use one of {sorted(by_name)}")
+    n, refs = len(sentences), reference_keypoints(sentences)
+    mje = {e.name: weighted_mean(*mje_sentences(e, sentences, refs)) for e in entries}
+    texts, langs = [s.text for s in sentences], [s.language for s in sentences]
+    bleu = {}
+    if backtranslator is not None:
+        for e in entries:
+            bleu[e.name] = backtranslator.score([np.asarray(k, np.float32).reshape(len(k), -1) for k in e.keypoints],
+                                                texts, langs)["bleu4_statistic"]
+    out = []
+    for e in entries:
+        if e.name in (baseline, reference):
+            continue
+        out.append(ordering(f"{e.name} beats the {baseline} on DTW-MJE", mje[e.name], mje[baseline], n=n,
+                            source="slpkit learning check (leaderboard)", metric="DTW-MJE", better="lower",
+                            a_name=e.name, b_name=baseline, seed=seed))
+        if bleu:
+            out.append(ordering(f"{reference} back-translates better than {e.name}", bleu[reference], bleu[e.name],
+                                n=n, source="slpkit learning check (leaderboard)", metric="BLEU-4", better="higher",
+                                a_name=reference, b_name=e.name, seed=seed))
     return out
 
 

@@ -325,7 +325,7 @@ def train_tokenizer(corpus: Any, cfg: TokenizerConfig | None = None, cache: bool
 
     Cached by :func:`cache_key` (``slpkit.training.cached('tokenizers', ...)``); ``cache=False``
     always retrains (and overwrites). Returns the module in eval mode, with ``train_seconds``
-    (0.0 when loaded), ``from_cache`` and ``checkpoint_path`` attributes.
+    (the seconds training took, also when loaded from the cache), ``from_cache`` and ``checkpoint_path`` attributes.
     """
     cfg = cfg or TokenizerConfig.smoke()
     if not isinstance(cfg, TokenizerConfig):
@@ -367,8 +367,6 @@ def train_tokenizer(corpus: Any, cfg: TokenizerConfig | None = None, cache: bool
                     info=info)
     module.from_cache = bool(info.get("hit"))
     module.checkpoint_path = Path(info["path"])
-    if module.from_cache:
-        module.train_seconds = 0.0
     return module.to(resolve_device(device)).eval()
 
 

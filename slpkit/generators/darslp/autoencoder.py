@@ -51,7 +51,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from slpkit.checks import check_bool, check_finite, check_float, check_nonempty, check_pair
+from slpkit.checks import check_bool, check_finite, check_float, check_int, check_nonempty, check_pair
 from slpkit.config import seed_everything
 from slpkit.training import TrainConfig, fit, make_loader
 
@@ -110,10 +110,8 @@ class AEConfig(TrainConfig):
         if isinstance(self.region_joints, list):
             self.region_joints = tuple(tuple(r) for r in self.region_joints)
         for f in ("latent_body", "latent_lhand", "latent_rhand", "latent_face"):
-            if int(getattr(self, f)) < 1:
-                raise ValueError(f"AEConfig.{f}={getattr(self, f)!r}: every region needs at least one latent channel")
-        if int(self.hidden) < 0:
-            raise ValueError(f"AEConfig.hidden={self.hidden!r}: use 0 (linear, the paper's PHOENIX model) or a width")
+            check_int(getattr(self, f), f"AEConfig.{f}", min=1, hint="every region needs at least one latent channel")
+        check_int(self.hidden, "AEConfig.hidden", min=0, hint="0 (linear, the paper's PHOENIX model) or a width")
         if float(self.encoder_l1) < 0:
             raise ValueError(f"AEConfig.encoder_l1={self.encoder_l1!r}: use 0 (off) or a positive lambda (paper 1e-4)")
         if not isinstance(self.recon_weights, Mapping):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping
 
-from slpkit.checks import check_float
+from slpkit.checks import check_float, check_int
 from slpkit.generators.darslp.autoencoder import REGION_ORDER, AEConfig
 from slpkit.generators.darslp.channel_kl import KL_SCHEDULES, KLSchedule
 from slpkit.generators.darslp.nat import NATConfig
@@ -135,8 +135,9 @@ class DarslpConfig(TrainConfig):
                 raise ValueError(f"DarslpConfig.{name}={v!r}: pass a {cls.__name__} (e.g. {cls.__name__}.smoke()) or a "
                                  "dict of its fields")
         for f in ("phase1_epochs", "phase2_epochs"):
-            if int(getattr(self, f)) < 0:
-                raise ValueError(f"DarslpConfig.{f}={getattr(self, f)!r}: use 0 or more epochs")
+            check_int(getattr(self, f), f"DarslpConfig.{f}", min=0, hint="0 or more epochs")
+        for f in ("plateau_patience", "frame_step", "bucket"):
+            check_int(getattr(self, f), f"DarslpConfig.{f}")
         if int(self.phase1_epochs) + int(self.phase2_epochs) < 1:
             raise ValueError("DarslpConfig: phase1_epochs + phase2_epochs is 0: train at least one epoch")
         self.max_epochs = int(self.phase1_epochs) + int(self.phase2_epochs)

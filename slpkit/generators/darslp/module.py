@@ -529,6 +529,5 @@ def train_darslp(corpus: Any, cfg: DarslpConfig | None = None, device: str = "au
     model.from_cache = bool(info.get("hit"))
     model.device, model.progress = dev, progress
     if model.from_cache:
-        model.train_seconds = 0.0
         model.attach_data(train, val)
     return model

@@ -51,6 +51,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from slpkit.checks import check_int
 from slpkit.config import Preset
 from slpkit.positional import sinusoidal_encoding
 
@@ -97,8 +98,8 @@ class NATConfig(Preset):
             raise ValueError(f"NATConfig.length_mode={self.length_mode!r}: use 'crop' (decode T_max frames, keep the "
                              "first T_hat: the paper's) or 'mask' (mask the decoder to T_hat frames)")
         for f in ("text_dim", "d_model", "enc_layers", "enc_heads", "dec_layers", "dec_heads", "ffn", "max_text_len"):
-            if int(getattr(self, f)) < 1:
-                raise ValueError(f"NATConfig.{f}={getattr(self, f)!r}: use a positive integer")
+            check_int(getattr(self, f), f"NATConfig.{f}", min=1)
+        check_int(self.max_len, "NATConfig.max_len", min=0, hint="T_max in frames, or 0 to set it from the data")
         if self.d_model % self.enc_heads or self.d_model % self.dec_heads:
             raise ValueError(f"NATConfig.d_model={self.d_model} must be divisible by enc_heads={self.enc_heads} "
                              f"and dec_heads={self.dec_heads}")

@@ -267,8 +267,6 @@ def train_m3t(corpus, tokenizer, cfg: M3TConfig | None = None, device: str = "au
                     load=lambda p: load_m3t(p, "cpu", expect=cfg), enabled=cache and not cfg.pretrained,
                     lock=single_process(cfg), info=info)
     module.from_cache = bool(info.get("hit"))
-    if module.from_cache:
-        module.train_seconds = 0.0
     return module.to(resolve_device(device)).eval()
 
 

@@ -22,10 +22,11 @@ import numpy as np
 
 from slpkit.body.face import FACE128_LIMBS, FACE_GROUPS
 from slpkit.body.keypoints import default_face_model
+from slpkit.eval.motion import motion_variance_ratio
 
 __all__ = ["DATASETS", "PAPER_TABLE1", "PAPER_TABLE2", "PAPER_RECOGNITION", "TABLE1_COLUMNS", "TABLE2_COLUMNS",
            "RECOGNITION_COLUMNS", "table1_row", "table2_row", "recognition_row", "paper_table1_rows",
-           "paper_table2_rows", "face_landmarks", "landmark_motion", "animate_faces"]
+           "paper_table2_rows", "face_landmarks", "landmark_motion", "FACE_COLUMNS", "face_row", "animate_faces"]
 
 DATASETS = ("How2Sign", "CSL-Daily", "Phoenix14T")
 
@@ -103,6 +104,23 @@ def landmark_motion(face108_seqs: Sequence[np.ndarray]) -> dict[str, float]:
     if not vals["all"]:
         raise ValueError("landmark_motion needs sequences with at least 2 frames")
     return {k: float(np.mean(v)) for k, v in vals.items()}
+
+
+#: columns of :func:`face_row` (notebook 09's facial-expressivity table)
+FACE_COLUMNS = ["System", "var ratio F108", "var ratio expr 10..99", "var ratio expr 0..9 (SMPL-X)", "var ratio jaw",
+                "landmarks mm", "lips mm", "brows mm"]
+
+
+def face_row(label: str, faces: Sequence[np.ndarray], refs: Sequence[np.ndarray]) -> list[Any]:
+    """One row of the facial-expressivity table (M3T Fig. 4, quantified): generated / reference temporal variance
+    of ``F108`` (all, the expression entries SMPL-X lacks ``10..99``, the 10 it has, the jaw) and how far the face
+    landmarks move (:func:`landmark_motion`). ``faces`` and ``refs``: sequences of ``(T, 108)``."""
+    all108 = motion_variance_ratio(faces, refs)
+    expr_hi = motion_variance_ratio(faces, refs, slice(10, 100))
+    expr10 = motion_variance_ratio(faces, refs, slice(0, 10))
+    jaw = motion_variance_ratio(faces, refs, slice(102, 108))
+    lm = landmark_motion(faces)
+    return [label, all108, expr_hi, expr10, jaw, lm["all"], lm["lips"], lm["brows"]]
 
 
 def animate_faces(panels: Mapping[str, np.ndarray], path: str, fps: float = 12.5, every: int = 2, dpi: int = 70,

@@ -44,7 +44,7 @@ from slpkit.config import SCALE_OUT_FIELDS, resolve_device, seed_everything
 from slpkit.generators.signspark.bio import bio_to_spans, decode_bio
 from slpkit.generators.signspark.features import FEATURE_DIM, HAND_FEATURE_DIM, hand_features, sentence_features
 from slpkit.positional import sinusoidal_encoding
-from slpkit.training import TrainConfig, cached, fit, make_loader, warmup_cosine_scheduler
+from slpkit.training import TrainConfig, cached, fit, make_loader, single_process, warmup_cosine_scheduler
 
 __all__ = ["FASTConfig", "FAST", "TwoStreamMixer", "ConvStream", "EncoderBlock", "TaggerConfig", "TaggerModule", "Segmenter",
            "train_segmenter", "segmenter_key", "CACHE_VERSION"]
@@ -334,6 +334,14 @@ class Segmenter:
         self.min_span = int(module.cfg.min_span if min_span is None else min_span)
 
     @property
+    def train_seconds(self) -> float:
+        return float(self.module.train_seconds)
+
+    @property
+    def from_cache(self) -> bool:
+        return bool(getattr(self.module, "from_cache", False))
+
+    @property
     def name(self) -> str:
         return "FAST" if isinstance(self.module.cfg, FASTConfig) else "BiLSTM tagger"
 
@@ -374,7 +382,8 @@ def train_segmenter(corpus: Any, cfg: TaggerConfig | None = None, device: str = 
         return module.cpu().eval()
 
     kind = "signspark_" + type(cfg).__name__.replace("Config", "").lower()
+    info: dict = {}
     module = cached(kind, segmenter_key(corpus, cfg), build_and_fit, save=lambda m, p: m.save(p),
-                    load=TaggerModule.load, enabled=cache,
-                    lock=str(cfg.devices) in ("1", "auto") and cfg.strategy in ("auto", "single_device"))
+                    load=TaggerModule.load, enabled=cache, lock=single_process(cfg), info=info)
+    module.from_cache = bool(info.get("hit"))
     return Segmenter(module.to(resolve_device(device)).eval())

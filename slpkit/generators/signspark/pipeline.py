@@ -43,7 +43,7 @@ from slpkit.generators.signspark.features import FEATURE_DIM, features_to_v133, 
 from slpkit.generators.signspark.flow import SOLVERS, LossWeights, cfm_loss, guided_field, impose_keyframes, sample_time, solve
 from slpkit.generators.signspark.keyframes import check_keyframes, sentence_keyframes
 from slpkit.generators.signspark.model import FlowNet, FlowNetConfig, LengthPredictor
-from slpkit.training import TrainConfig, cached, fit, make_loader, warmup_cosine_scheduler
+from slpkit.training import TrainConfig, cached, fit, make_loader, single_process, warmup_cosine_scheduler
 
 __all__ = ["CFMConfig", "CFMModule", "train_cfm", "cfm_key", "CACHE_VERSION", "kf2p", "gf_t2p", "sr_t2p", "to_v133",
            "check_request", "dtw_jpe_scores"]
@@ -443,9 +443,10 @@ def train_cfm(corpus: Any, cfg: CFMConfig | None = None, device: str = "auto", p
         module.train_seconds = time.perf_counter() - t0
         return module.cpu().eval()
 
+    info: dict = {}
     model = cached("signspark_cfm", cfm_key(corpus, cfg), build_and_fit, save=lambda m, p: m.save(p),
-                   load=CFMModule.load, enabled=cache,
-                   lock=str(cfg.devices) in ("1", "auto") and cfg.strategy in ("auto", "single_device"))
+                   load=CFMModule.load, enabled=cache, lock=single_process(cfg), info=info)
+    model.from_cache = bool(info.get("hit"))
     return model.to(resolve_device(device)).eval()
 
 

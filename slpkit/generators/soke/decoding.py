@@ -58,12 +58,18 @@ def encode_batch(model: SokeGenerator, texts: Sequence[str], languages: Sequence
     Returns ``(input_ids (B, S), attention_mask (B, S), lang_ids (B,))``.
     """
     vocab = model.vocab
-    if isinstance(texts, str) or isinstance(languages, str):
-        raise ValueError("texts and languages must be lists (one entry per sample)")
+    for name, v in (("texts", texts), ("languages", languages)):
+        if isinstance(v, str):
+            raise ValueError(f"{name}={v!r} is a single string: pass a list with one entry per sample, e.g. [{v!r}]")
     if len(texts) != len(languages) or len(texts) == 0:
         raise ValueError(f"need as many languages as texts (and at least one): got {len(texts)} texts, {len(languages)} languages")
     prompts = prompts if prompts is not None else [()] * len(texts)
     seqs = [vocab.encode_source(t, l, p) for t, l, p in zip(texts, languages, prompts)]
+    positions = int(model.mbart.config.max_position_embeddings)
+    for i, s in enumerate(seqs):
+        if len(s) > positions:
+            raise ValueError(f"texts[{i}] encodes to {len(s)} tokens, more than the encoder's {positions} positions "
+                             "(max_positions): split the text into sentences")
     S = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), S), vocab.pad_id, dtype=torch.long)
     mask = torch.zeros((len(seqs), S), dtype=torch.long)
@@ -160,10 +166,15 @@ class _Stepper:
         self.x = emb if self.use_cache else torch.cat([self.x, emb], 1)
 
 
-def _check_args(model, stop, max_steps):
+def _check_args(model, stop, max_steps, tokens_per_step: int = 1):
     check_stop(stop)
     if max_steps < 1:
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+    # the decoder reads 1 start token + every fed token; past the learned positions mBART would index out of range
+    positions = int(model.mbart.config.max_position_embeddings)
+    if tokens_per_step * max_steps > positions:
+        raise ValueError(f"max_steps={max_steps} needs {tokens_per_step * max_steps} decoder positions but the model "
+                         f"has {positions} (max_positions): use max_steps <= {positions // tokens_per_step}")
     if model.training:
         raise ValueError("model is in training mode (dropout on): call model.eval() before decoding")
 
@@ -244,7 +255,7 @@ def decode_sequential(model: SokeGenerator, input_ids: torch.Tensor, attention_m
     """Sequential decoding (SOKE Eq. 2): one stream ``b1 l1 r1 b2 l2 r2 ...`` (``... f1 ...`` with M3T's face);
     position ``j`` is read with the head of part ``j % n``, so K time steps cost ``nK`` decoder calls. With
     ``stop='any'`` an EOS of any part ends the sample and only complete steps (one token per part) are kept."""
-    _check_args(model, stop, max_steps)
+    _check_args(model, stop, max_steps, tokens_per_step=len(model.parts))
     enc, enc_mask = _encoder(model, input_ids, attention_mask)
     B, n, dev = enc.shape[0], len(model.parts), enc.device
     # per part: its own slice of the LM head (codes + EOS, or codes only when that part may not stop)

@@ -45,6 +45,7 @@ from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from torch import nn
 from transformers import MBartConfig, MBartForConditionalGeneration
 from transformers.models.mbart.modeling_mbart import MBartDecoder
@@ -443,6 +444,6 @@ class SokeGenerator(nn.Module):
             if model.heads == "separate":
                 model.part_heads.load_state_dict(torch.load(folder / "part_heads.pt", map_location="cpu"))
             return model
-        except (OSError, ValueError, KeyError, RuntimeError) as err:
+        except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as err:
             raise ValueError(f"cannot read the SOKE generator in {folder} ({type(err).__name__}: {err}); "
                              "save it again or delete it") from err

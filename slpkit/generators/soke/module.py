@@ -421,8 +421,6 @@ def train_generator(corpus, tokenizer, cfg: SokeConfig | None = None, device: st
                     load=lambda p: load_generator(p, "cpu", expect=cfg), enabled=cache and not cfg.pretrained,
                     lock=single_process(cfg), info=info)
     module.from_cache = bool(info.get("hit"))
-    if module.from_cache:
-        module.train_seconds = 0.0
     return module.to(resolve_device(device)).eval()
 
 

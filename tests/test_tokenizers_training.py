@@ -17,15 +17,8 @@ from slpkit.tokenizers import (
 
 
 @pytest.fixture(scope="module")
-def cache_env(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SLPKIT_CACHE", str(tmp_path_factory.mktemp("slpkit_cache")))
-    yield
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
-def trained(corpus, cache_env):
+def trained(corpus):
+    # the session cache (tests/conftest.py): the notebooks train this same smoke tokenizer
     torch.set_num_threads(1)
     cfg = TokenizerConfig.for_mode("smoke")
     return cfg, train_tokenizer(corpus, cfg, cache=True, device="cpu", progress=False)
@@ -109,7 +102,7 @@ def test_module_rejects_bad_input(trained):
         module.tokenize(bad)
 
 
-def test_m3t_fsq_pipeline_runs(corpus, cache_env):
+def test_m3t_fsq_pipeline_runs(corpus):
     cfg = TokenizerConfig.m3t("smoke", width=16, res_depth=1, max_steps=10, batch_size=8, window=16)
     module = train_tokenizer(corpus, cfg, cache=False, device="cpu", progress=False)
     ev = evaluate_tokenizer(module, corpus, "test", baseline=False)
@@ -151,7 +144,7 @@ def test_experiment_config_presets():
         experiment_config("smoke", preset="nope")
 
 
-def test_run_tokenizer_experiment_tiny(corpus, cache_env):
+def test_run_tokenizer_experiment_tiny(corpus):
     from slpkit.tokenizers import experiment_config, run_tokenizer_experiment
     from slpkit.tokenizers.module import clip_poses
 

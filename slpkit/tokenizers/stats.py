@@ -37,15 +37,30 @@ def _tok(model: TokenizerModule | PartwiseTokenizer) -> PartwiseTokenizer:
 
 
 @torch.no_grad()
-def tokenize_clips(model: TokenizerModule | PartwiseTokenizer, clips: Sequence[np.ndarray]) -> list[dict[str, np.ndarray]]:
-    """Token ids ``{stream: (ceil(T/4),) int64}`` of each raw clip (eval mode, deterministic)."""
+def tokenize_clips(model: TokenizerModule | PartwiseTokenizer, clips: Sequence[np.ndarray],
+                   batch_size: int = 64) -> list[dict[str, np.ndarray]]:
+    """Token ids ``{stream: (ceil(T/4),) int64}`` of each raw clip ``(T, D)`` (eval mode, deterministic).
+
+    Clips of equal length are encoded as one batch (no padding, so every clip sees only its own frames;
+    ~10x faster than one by one on a CPU for a corpus of a few hundred distinct lengths)."""
     tok = _tok(model)
+    clips = [np.asarray(c, np.float32) for c in clips]
+    by_len: dict[int, list[int]] = {}
+    for i, c in enumerate(clips):
+        by_len.setdefault(len(c), []).append(i)
+    out: list[dict[str, np.ndarray]] = [{} for _ in clips]
     was = tok.training
     tok.eval()
     try:
-        return [{k: v.cpu().numpy() for k, v in tok.encode(c).items()} for c in clips]
+        for idx in by_len.values():
+            for j in range(0, len(idx), batch_size):
+                chunk = idx[j:j + batch_size]
+                codes = tok.encode(np.stack([clips[i] for i in chunk]))           # {stream: (b, ceil(T/4))}
+                for k, i in enumerate(chunk):
+                    out[i] = {p: c[k].cpu().numpy().astype(np.int64) for p, c in codes.items()}
     finally:
         tok.train(was)
+    return out
 
 
 @torch.no_grad()

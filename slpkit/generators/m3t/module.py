@@ -63,6 +63,7 @@ from slpkit.generators.soke.module import (SokeConfig, SokeModule, build_vocab, 
 from slpkit.generators.soke.retrieval import as_partwise
 from slpkit.metrics.text import rouge_l_sentences
 from slpkit.tokenizers.module import clip_poses
+from slpkit.tokenizers.stats import tokenize_clips
 from slpkit.training import cached, fit, make_loader, single_process, state_fingerprint
 
 __all__ = ["M3TConfig", "M3TModule", "m3t_codes", "build_m3t_generator", "train_m3t", "load_m3t",
@@ -172,29 +173,11 @@ def load_m3t(path: str | Path, device: str = "cpu", expect: M3TConfig | None = N
 def m3t_codes(tokenizer, sentences: Sequence[Any], batch_size: int = 64) -> list[dict[str, torch.Tensor]]:
     """Per-sentence codes ``{part: LongTensor (ceil(T/4),)}`` of the four FSQ streams, from ``[V133 | F108]``.
 
-    Sentences of equal length are encoded as one batch (no padding, so every clip sees only its own frames;
-    ~10x faster than one by one on a CPU)."""
+    Sentences of equal length are encoded as one batch (:func:`slpkit.tokenizers.stats.tokenize_clips`)."""
     tok = as_partwise(tokenizer)
     check_m3t_streams(tok.stream_names)
-    sentences = list(sentences)
     clips = [clip_poses(s, "m3t") for s in sentences]
-    by_len: dict[int, list[int]] = {}
-    for i, c in enumerate(clips):
-        by_len.setdefault(len(c), []).append(i)
-    out: list[dict[str, torch.Tensor] | None] = [None] * len(clips)
-    was = tok.training
-    tok.eval()
-    try:
-        with torch.no_grad():
-            for idx in by_len.values():
-                for j in range(0, len(idx), batch_size):
-                    chunk = idx[j:j + batch_size]
-                    codes = tok.encode(np.stack([clips[i] for i in chunk]))
-                    for k, i in enumerate(chunk):
-                        out[i] = {p: c[k].cpu().long() for p, c in codes.items()}
-    finally:
-        tok.train(was)
-    return out
+    return [{p: torch.from_numpy(c) for p, c in codes.items()} for codes in tokenize_clips(tok, clips, batch_size)]
 
 
 _CODES_MEMO: dict = {}

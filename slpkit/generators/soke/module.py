@@ -38,6 +38,7 @@ from slpkit.generators.soke.model import STRATEGIES, SokeGenerator, check_strate
 from slpkit.generators.soke.retrieval import SignDictionary, as_partwise, batch_prompts, build_sign_dictionary
 from slpkit.generators.soke.vocab import SokeVocab, normalise_language
 from slpkit.metrics.latency import measure_latency
+from slpkit.tokenizers.stats import tokenize_clips
 from slpkit.training import (TrainConfig, cached, fit, make_loader, single_process, state_fingerprint,
                              warmup_cosine_scheduler)
 
@@ -177,15 +178,10 @@ def _check_sentences(sentences: Any, name: str = "sentences") -> list:
 
 # ---------------------------------------------------------------------------------------------- data
 def sentence_codes(tokenizer, sentences: Sequence[Any]) -> list[dict[str, torch.Tensor]]:
-    """Per-sentence part-wise codes ``{part: LongTensor (ceil(T/4),)}`` from the tokenizer (eval mode)."""
-    tok = as_partwise(tokenizer)
-    was = tok.training
-    tok.eval()
-    try:
-        with torch.no_grad():
-            return [{p: c.cpu().long() for p, c in tok.encode(np.asarray(s.v133, np.float32)).items()} for s in sentences]
-    finally:
-        tok.train(was)
+    """Per-sentence part-wise codes ``{part: LongTensor (ceil(T/4),)}`` from the tokenizer (eval mode; sentences
+    of equal length in one batch, :func:`slpkit.tokenizers.stats.tokenize_clips`)."""
+    codes = tokenize_clips(as_partwise(tokenizer), [s.v133 for s in sentences])
+    return [{p: torch.from_numpy(c) for p, c in c_.items()} for c_ in codes]
 
 
 def make_examples(vocab: SokeVocab, sentences: Sequence[Any], codes: Sequence[dict], dictionary: SignDictionary | None = None,

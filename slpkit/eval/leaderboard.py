@@ -153,7 +153,7 @@ def learning_orderings(entries: Sequence[Entry], sentences: Sequence[Any], basel
     if backtranslator is not None:
         for e in entries:
             bleu[e.name] = backtranslator.score([np.asarray(k, np.float32).reshape(len(k), -1) for k in e.keypoints],
-                                                texts, langs)["bleu4_statistic"]
+                                                texts, langs, return_hyps=True)["bleu4_statistic"]
     out = []
     for e in entries:
         if e.name in (baseline, reference):

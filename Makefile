@@ -31,7 +31,7 @@ run: env
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/slpkit run --mode $(MODE) --jobs $(WORKERS)
 
 test: env
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist load --maxschedchunk 1 -q --durations=25
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --maxschedchunk 1 -q --durations=25
 
 bench: env
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

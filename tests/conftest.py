@@ -6,6 +6,8 @@ import matplotlib
 import pytest
 import torch
 
+from slpkit.notebook.runner import SCHEDULE
+
 matplotlib.use("Agg")
 torch.set_num_threads(1)
 
@@ -35,22 +37,14 @@ def _session_cache(tmp_path_factory):
         os.environ["SLPKIT_CACHE"] = old
 
 
-#: order in which the notebook runs are handed out. The longest come first, so the two xdist workers finish
-#: together; notebooks that load models another notebook trains (same config, same cache key) come after it, so a
-#: worker does not sit on the cache lock while the other trains: 05, 08, 09 reuse 04's SOKE generators, 02 reuses
-#: 05's tokenizers, 07 08's segmenter, 10 everything.
-NOTEBOOK_ORDER = ("04", "03", "05", "06", "02", "09", "01", "08", "07", "11", "00", "10")
-
-
 def _rank(item) -> tuple[int, int]:
     if not item.get_closest_marker("notebooks"):
         return (1, 0)
-    nb = item.callspec.params.get("nb") if hasattr(item, "callspec") else None
-    prefix = getattr(nb, "name", str(nb))[:2]
-    return (0, NOTEBOOK_ORDER.index(prefix) if prefix in NOTEBOOK_ORDER else len(NOTEBOOK_ORDER))
+    prefix = getattr(item.callspec.params.get("nb"), "name", "")[:2] if hasattr(item, "callspec") else ""
+    return (0, SCHEDULE.index(prefix) if prefix in SCHEDULE else len(SCHEDULE))
 
 
 def pytest_collection_modifyitems(config, items):
-    # The notebook runs are the longest tests (minutes each): hand them out first (stable sort: the other
-    # tests keep their order).
+    # The notebook runs are the longest tests (minutes each): hand them out first, in the runner's SCHEDULE
+    # (slpkit.notebook.runner; stable sort: the other tests keep their order).
     items.sort(key=_rank)

@@ -81,6 +81,9 @@ from slpkit.training import BucketBatchSampler, TrainConfig, make_loader, warmup
 from slpkit.viz.skeleton import edges_from_parents
 from slpkit.viz.sweep import plot_codebook_sweep
 
+# one worker runs this module, so its module-scoped fixtures are built once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_bad_input")
+
 V5 = np.zeros((5, 133), np.float32)
 KP = np.random.default_rng(0).normal(size=(6, 178, 3)).astype(np.float32)
 J12A = np.random.default_rng(1).normal(size=(6, 12, 3))

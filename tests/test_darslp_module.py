@@ -36,6 +36,9 @@ from slpkit.generators.darslp import module as darslp_module
 from slpkit.generators.darslp.data import fit_prior, region_frame_mask
 from slpkit.metrics import dtw_mje_slrtp
 
+# one worker runs this module, so its module-scoped fixtures are built once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_darslp_module")
+
 SEED = int(os.environ.get("SLPKIT_TEST_SEED", "0"))
 
 

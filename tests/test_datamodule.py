@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from slpkit.data.corpus import Corpus
 from slpkit.data.datamodule import (
     SignDataModule,
     available_representations,
@@ -64,7 +65,9 @@ def test_normalisation_round_trip_and_train_statistics(corpus):
                                      ("rot6d", 296), ("keypoints178", 534)])
 def test_representations_have_documented_widths(corpus, rep, dim):
     assert rep in available_representations()
-    dm = SignDataModule(corpus, rep, batch_size=2)
+    # 10 sentences per split: computing 178 keypoints for the whole corpus would take this test 20 s
+    small = Corpus([s for name in ("train", "val", "test") for s in corpus.split(name)[:10]], [], dict(corpus.meta))
+    dm = SignDataModule(small, rep, batch_size=2)
     assert dm.dim == dim
     batch = next(iter(dm.test_dataloader()))
     assert batch["motion"].shape[-1] == dim and torch.isfinite(batch["motion"]).all()

@@ -217,3 +217,13 @@ def test_html_report_is_self_contained_and_lists_every_notebook(tmp_path):
     # self-contained: no external scripts, stylesheets or images
     assert not re.search(r'<(script|link)\b', html) and not re.search(r'src="(?!data:)', html)
     assert "holds" in html and "synthetic" in html.lower()
+
+
+def test_parallel_runs_start_the_longest_notebooks_and_end_with_the_leaderboard():
+    from slpkit.notebook.runner import SCHEDULE, schedule
+
+    nbs = discover_notebooks()
+    order = schedule(reversed(nbs))
+    assert sorted(order) == sorted(nbs)                        # nothing lost, nothing added
+    assert order[0].name.startswith("04") and order[-1].name.startswith("10")
+    assert {p.name[:2] for p in nbs} <= set(SCHEDULE), "a new notebook needs a place in SCHEDULE"

@@ -7,6 +7,9 @@ from slpkit.eval.leaderboard import (METRICS, Entry, learning_orderings, leaderb
                                      reference_keypoints, score_entries)
 from slpkit.eval.systems import count_parameters, make_entry, pose_system
 
+# one worker runs this module, so its module-scoped fixtures are built once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_leaderboard")
+
 
 @pytest.fixture(scope="module")
 def sentences(corpus):

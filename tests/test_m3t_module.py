@@ -14,6 +14,9 @@ import torch
 from slpkit.generators.m3t.module import (M3TConfig, generate_motion, load_m3t, m3t_codes, score_motion,
                                           train_m3t)
 
+# one worker runs this module, so its module-scoped fixtures are built once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_m3t_module")
+
 SEED = int(os.environ.get("SLPKIT_TEST_SEED", "0"))
 
 

@@ -24,6 +24,9 @@ from slpkit.generators.m3t.probe import (ProbeConfig, active_window, citation_cl
                                          evaluate_probe, probe_classes, train_probe)
 from slpkit.tokenizers.module import clip_poses
 
+# one worker runs this module, so its module-scoped fixtures are built once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_m3t_probe")
+
 SEED = int(os.environ.get("SLPKIT_TEST_SEED", "0"))
 
 

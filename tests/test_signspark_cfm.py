@@ -19,6 +19,9 @@ from slpkit.generators.signspark.slerp import slerp_baseline
 from slpkit.metrics.bootstrap import ordering
 from slpkit.training import CacheInfo
 
+# one worker runs this module, so its module-scoped fixtures are built once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_signspark_cfm")
+
 SEED = int(os.environ.get("SLPKIT_TEST_SEED", "0"))
 
 

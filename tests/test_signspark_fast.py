@@ -17,6 +17,9 @@ from slpkit.generators.signspark.features import HAND_FEATURE_DIM, hand_features
 from slpkit.metrics.bootstrap import ordering
 from slpkit.metrics.segmentation import segment_f1_statistic, segmentation_scores_from_spans
 
+# one worker runs this module, so its module-scoped fixtures are built once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_signspark_fast")
+
 SEED = int(os.environ.get("SLPKIT_TEST_SEED", "0"))
 
 

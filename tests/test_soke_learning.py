@@ -9,6 +9,9 @@ import pytest
 
 from slpkit.generators.soke.module import SokeConfig, evaluate_generator, train_generator, trivial_baselines
 
+# one worker runs this module, so its module-scoped fixtures are built once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_soke_learning")
+
 
 @pytest.fixture(scope="module")
 def trained():

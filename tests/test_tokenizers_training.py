@@ -15,6 +15,9 @@ from slpkit.tokenizers import (
     train_tokenizer,
 )
 
+# one worker runs this module, so its module-scoped fixtures are built once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_tokenizers_training")
+
 
 @pytest.fixture(scope="module")
 def trained(corpus):

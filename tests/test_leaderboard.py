@@ -53,15 +53,20 @@ def test_mje_per_sentence_pools_to_the_table_value(entries, sentences):
 
 
 def test_learning_orderings_judge_each_system_against_the_baseline(entries, sentences):
-    out = learning_orderings(entries, sentences, baseline="mean pose", reference="ground truth", seed=0)
+    stats = {}
+    score_entries(entries, sentences, n_resamples=100, statistics=stats)
+    assert set(stats) == {"ground truth", "mean pose", "nudged"} and set(stats["nudged"]) == {"dtw_mje"}
+    out = learning_orderings(stats, len(sentences), baseline="mean pose", reference="ground truth", seed=0)
     assert [o.a for o in out] == ["nudged"]                         # baseline and reference are not judged
     assert out[0].verdict == "holds" and out[0].lo > 0 and out[0].n == len(sentences)
     # the baseline judged against itself through a renamed copy: no difference, within noise
     twin = Entry("twin", "test", entries[1].keypoints, entries[1].v133)
-    same = learning_orderings(entries[:2] + [twin], sentences, baseline="mean pose", reference="ground truth")
+    same_stats = {}
+    score_entries(entries[:2] + [twin], sentences, n_resamples=100, statistics=same_stats)
+    same = learning_orderings(same_stats, len(sentences), baseline="mean pose", reference="ground truth")
     assert same[0].verdict == "within noise" and same[0].diff == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError, match="baseline='nope'"):
-        learning_orderings(entries, sentences, baseline="nope", reference="ground truth")
+        learning_orderings(stats, len(sentences), baseline="nope", reference="ground truth")
 
 
 def test_entries_must_match_the_sentences(entries, sentences):
@@ -70,3 +75,26 @@ def test_entries_must_match_the_sentences(entries, sentences):
     with pytest.raises(ValueError, match="no test sentences"):
         score_entries(entries, [])
     assert count_parameters(object()) == 0
+
+
+class _ExactReader:
+    """A stand-in back-translator: reads a sentence exactly when handed its reference keypoints, else nothing."""
+
+    def __init__(self, sentences):
+        self.refs = [k.reshape(len(k), -1) for k in reference_keypoints(sentences)]
+
+    def score(self, poses, texts, languages, return_hyps=False):
+        from slpkit.metrics.text import bleu_statistic
+
+        hyps = [t if p.shape == r.shape and np.allclose(p, r) else "" for p, r, t in zip(poses, self.refs, texts)]
+        return {"hyps": hyps, "bleu4_statistic": bleu_statistic(hyps, texts, languages)}
+
+
+def test_ground_truth_must_back_translate_better_than_every_system(entries, sentences):
+    stats = {}
+    scores = score_entries(entries, sentences, backtranslator=_ExactReader(sentences), n_resamples=100,
+                           statistics=stats)
+    assert {s["name"]: s["bleu4"][0] for s in scores}["ground truth"] == pytest.approx(100.0)
+    out = learning_orderings(stats, len(sentences), baseline="mean pose", reference="ground truth")
+    bleu = [o for o in out if o.metric == "BLEU-4"]
+    assert [(o.a, o.b, o.verdict) for o in bleu] == [("ground truth", "nudged", "holds")]

@@ -94,10 +94,12 @@ def _var_ratio(preds: list[np.ndarray], refs: list[np.ndarray], joints) -> Any:
 
 
 def score_entries(entries: Sequence[Entry], sentences: Sequence[Any], backtranslator=None, seed: int = 0,
-                  n_resamples: int = 1000) -> list[dict[str, Any]]:
+                  n_resamples: int = 1000, statistics: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """``[{'name', 'system', <metric>: (value, lo, hi) ..., 'latency_b1_s', ...}]`` for ``entries`` on
     ``sentences`` (their ground truth is the reference). ``backtranslator``: one trained on
-    ``'keypoints178'`` (``train_backtranslator(corpus, 'keypoints178', ...)``); ``None`` skips the text columns."""
+    ``'keypoints178'`` (``train_backtranslator(corpus, 'keypoints178', ...)``); ``None`` skips the text columns.
+    ``statistics``: a dict that receives, per entry name, the resample statistics ``{'dtw_mje': f, 'bleu4': f}``
+    (``f(indices) -> score``) for :func:`learning_orderings`, so the orderings reuse this scoring pass."""
     sentences = list(sentences)
     if not sentences:
         raise ValueError("no test sentences: pass the sentences the entries were generated for")
@@ -118,11 +120,13 @@ def score_entries(entries: Sequence[Entry], sentences: Sequence[Any], backtransl
             for k in ("dtw_pa_jpe_body", "dtw_pa_jpe_hand", "dtw_jpe_body", "dtw_jpe_hand"):
                 row[k] = ci(ps[k])
         kp = [np.asarray(k, np.float32) for k in e.keypoints]
-        row["dtw_mje"] = ci(weighted_mean(*mje_sentences(e, sentences, ref_kp)), n)
+        stats = {"dtw_mje": weighted_mean(*mje_sentences(e, sentences, ref_kp))}
+        row["dtw_mje"] = ci(stats["dtw_mje"], n)
         row["dtw_pt"] = ci(np.array([dtw_pt(k.reshape(len(k), -1), r.reshape(len(r), -1)) for k, r in zip(kp, ref_kp)]))
         if backtranslator is not None:
             sc = backtranslator.score([k.reshape(len(k), -1) for k in kp], texts, langs, return_hyps=True)
-            row["bleu4"] = ci(sc["bleu4_statistic"], n)
+            stats["bleu4"] = sc["bleu4_statistic"]
+            row["bleu4"] = ci(stats["bleu4"], n)
             row["chrf"] = ci(chrf_statistic(sc["hyps"], texts, langs), n)
             rouge = np.zeros(n)
             for lang in sorted(set(langs)):
@@ -131,40 +135,34 @@ def score_entries(entries: Sequence[Entry], sentences: Sequence[Any], backtransl
             row["rouge_l"] = ci(rouge)
         row["face_var_ratio"] = ci(_var_ratio(kp, ref_kp, _FACE), n)
         row["hand_var_ratio"] = ci(_var_ratio(kp, ref_kp, _HANDS), n)
+        if statistics is not None:
+            statistics[e.name] = stats
         out.append(row)
     return out
 
 
-def learning_orderings(entries: Sequence[Entry], sentences: Sequence[Any], baseline: str, reference: str,
-                       backtranslator=None, seed: int = 0) -> list[Ordering]:
+def learning_orderings(statistics: dict[str, dict[str, Any]], n: int, baseline: str, reference: str,
+                       seed: int = 0) -> list[Ordering]:
     """The same two checks for every system (entries other than ``baseline`` and ``reference``, by name), each a
-    paired bootstrap over ``sentences`` (:func:`slpkit.metrics.bootstrap.ordering`): it beats the text-blind
-    ``baseline`` on DTW-MJE (it learned something from the text) and, with a ``backtranslator``, the ground truth
-    ``reference`` back-translates better than it (BLEU-4 is not saturated, so the column can rank systems)."""
-    sentences = list(sentences)
-    by_name = {e.name: e for e in entries}
+    paired bootstrap over the ``n`` test sentences (:func:`slpkit.metrics.bootstrap.ordering`): it beats the
+    text-blind ``baseline`` on DTW-MJE (it learned something from the text) and, when the entries were
+    back-translated, the ground truth ``reference`` back-translates better than it (BLEU-4 is not saturated, so the
+    column can rank systems). ``statistics``: what :func:`score_entries` wrote into its ``statistics=`` dict."""
     for arg, name in (("baseline", baseline), ("reference", reference)):
-        if name not in by_name:
-            raise ValueError(f"{arg}={name!r} is not an entry: use one of {sorted(by_name)}")
-    n, refs = len(sentences), reference_keypoints(sentences)
-    mje = {e.name: weighted_mean(*mje_sentences(e, sentences, refs)) for e in entries}
-    texts, langs = [s.text for s in sentences], [s.language for s in sentences]
-    bleu = {}
-    if backtranslator is not None:
-        for e in entries:
-            bleu[e.name] = backtranslator.score([np.asarray(k, np.float32).reshape(len(k), -1) for k in e.keypoints],
-                                                texts, langs, return_hyps=True)["bleu4_statistic"]
+        if name not in statistics:
+            raise ValueError(f"{arg}={name!r} is not a scored entry: use one of {sorted(statistics)} (pass the dict "
+                             "given to score_entries(..., statistics=...))")
     out = []
-    for e in entries:
-        if e.name in (baseline, reference):
+    for name, st in statistics.items():
+        if name in (baseline, reference):
             continue
-        out.append(ordering(f"{e.name} beats the {baseline} on DTW-MJE", mje[e.name], mje[baseline], n=n,
-                            source="slpkit learning check (leaderboard)", metric="DTW-MJE", better="lower",
-                            a_name=e.name, b_name=baseline, seed=seed))
-        if bleu:
-            out.append(ordering(f"{reference} back-translates better than {e.name}", bleu[reference], bleu[e.name],
-                                n=n, source="slpkit learning check (leaderboard)", metric="BLEU-4", better="higher",
-                                a_name=reference, b_name=e.name, seed=seed))
+        out.append(ordering(f"{name} beats the {baseline} on DTW-MJE", st["dtw_mje"], statistics[baseline]["dtw_mje"],
+                            n=n, source="slpkit learning check (leaderboard)", metric="DTW-MJE", better="lower",
+                            a_name=name, b_name=baseline, seed=seed))
+        if "bleu4" in st and "bleu4" in statistics[reference]:
+            out.append(ordering(f"{reference} back-translates better than {name}", statistics[reference]["bleu4"],
+                                st["bleu4"], n=n, source="slpkit learning check (leaderboard)", metric="BLEU-4",
+                                better="higher", a_name=reference, b_name=name, seed=seed))
     return out
 
 

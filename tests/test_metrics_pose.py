@@ -94,15 +94,29 @@ def test_dtw_jpe_translation_invariant_and_warp():
     assert dtw_jpe([pred, moved], [ref, ref]) == pytest.approx(want / 2)
 
 
+def _umeyama_error(x, y, sub):
+    """Reference: similarity Procrustes of frame x onto y from a plain SVD (Umeyama 1991), error on sub."""
+    X, Y = x - x.mean(0), y - y.mean(0)
+    U, S, Vt = np.linalg.svd(X.T @ Y)
+    d = np.sign(np.linalg.det(Vt.T @ U.T)) or 1.0
+    R = Vt.T @ np.diag([1.0, 1.0, d]) @ U.T
+    s = (S * [1.0, 1.0, d]).sum() / (X**2).sum()
+    return np.linalg.norm((s * X @ R.T + y.mean(0) - y)[sub], axis=-1).mean()
+
+
 def test_pa_cost_matrix_matches_per_cell_procrustes():
     rng = np.random.default_rng(4)
     p, r = rng.normal(size=(5, 12, 3)), rng.normal(size=(4, 12, 3))
-    sub = [0, 3, 5]
-    C = pa_cost_matrix(p, r, subset=sub, block=2)
+    p[1] = r[2] * [-1.0, 1.0, 1.0] * 2.0 + 0.3          # a mirror image of a reference frame: the reflection fix
+    p[3, :, 2] = 0.0                                     # a planar frame (det H = 0): the SVD path
+    sub = [0, 3, 5, -1]
+    C = pa_cost_matrix(p, r, subset=sub)
     for i in range(5):
         for j in range(4):
             a = procrustes_align(p[i], r[j])
-            assert C[i, j] == pytest.approx(np.linalg.norm(a[sub] - r[j][sub], axis=-1).mean())
+            assert C[i, j] == pytest.approx(np.linalg.norm(a[sub] - r[j][sub], axis=-1).mean(), abs=1e-9)
+            assert C[i, j] == pytest.approx(_umeyama_error(p[i], r[j], sub), abs=1e-9)
+    assert pa_cost_matrix(p, r).shape == (5, 4) and C[1, 2] > 0  # a proper rotation cannot undo the mirror
 
 
 def test_dtw_pa_jpe_invariant():

@@ -389,13 +389,18 @@ def smplfx_streams(v133, face108, mirror_left: bool = False) -> dict:
     }
 
 
+def _check_streams(streams: Mapping, dims: Mapping[str, int], what: str, sizes: str) -> None:
+    """Every stream of ``dims`` present, with its feature size, and all with the same leading (frame) axes."""
+    for k, d in dims.items():
+        if k not in streams:
+            raise ValueError(f"{what} need {k!r}; expected {dict(dims)}")
+        check_last_dim(streams[k], d, f"stream {k!r}", f"{sizes}: {dict(dims)}")
+    check_same_leading({k: streams[k] for k in dims}, what, "every stream needs the same frames")
+
+
 def smplfx_to_v133(streams: Mapping, mirror_left: bool = False):
     """Inverse of :func:`smplfx_streams`: returns ``(v133, face108)``."""
-    for k, d in SMPLFX_DIMS.items():
-        if k not in streams:
-            raise ValueError(f"SMPL-FX streams need {k!r}; expected {SMPLFX_DIMS}")
-        check_last_dim(streams[k], d, f"stream {k!r}", f"SMPL-FX stream sizes: {SMPLFX_DIMS}")
-    check_same_leading({k: streams[k] for k in SMPLFX_DIMS}, "SMPL-FX streams", "every stream needs the same frames")
+    _check_streams(streams, SMPLFX_DIMS, "SMPL-FX streams", "SMPL-FX stream sizes")
     face = streams["face"]
     lh = _from_6d_joints(streams["lhand"], 15)
     if mirror_left:
@@ -431,11 +436,7 @@ def rot6d_streams(v133, expr50=None) -> dict:
 
 def rot6d_streams_to_v133(streams: Mapping):
     """Inverse of :func:`rot6d_streams`: returns ``(v133, expr50)``."""
-    for k, d in ROT6D_DIMS.items():
-        if k not in streams:
-            raise ValueError(f"rot6D streams need {k!r}; expected {ROT6D_DIMS}")
-        check_last_dim(streams[k], d, f"stream {k!r}", f"SignSparK rot6D stream sizes: {ROT6D_DIMS}")
-    check_same_leading({k: streams[k] for k in ROT6D_DIMS}, "rot6D streams", "every stream needs the same frames")
+    _check_streams(streams, ROT6D_DIMS, "rot6D streams", "SignSparK rot6D stream sizes")
     face = streams["face"]
     v133 = _cat([
         _from_6d_joints(streams["body"], 10), _from_6d_joints(streams["lhand"], 15),

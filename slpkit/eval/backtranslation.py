@@ -52,7 +52,8 @@ from slpkit.data.vocab import ZH_MODES, TextVocab
 from slpkit.metrics.text import bleu_statistic, translation_scores, wer
 from slpkit.notebook.report import table
 from slpkit.positional import sinusoidal_encoding
-from slpkit.training import TrainConfig, cached, fit, make_loader, single_process, warmup_cosine_scheduler
+from slpkit.training import (TrainConfig, cached, fit, make_loader, read_checkpoint, single_process,
+                             warmup_cosine_scheduler)
 
 __all__ = ["BackTranslatorConfig", "BackTranslator", "train_backtranslator", "score_translations", "ground_truth_row",
            "upper_bound_table", "derangement", "recognition_wer", "SCORE_KEYS", "CACHE_VERSION"]
@@ -98,10 +99,8 @@ class BackTranslatorConfig(TrainConfig):
     batch_size: int = 32
     max_epochs: int = 14
     lr: float = 4e-3
-    lr_min: float = 1e-5
     warmup_steps: int = 100
     weight_decay: float = 1e-3
-    gradient_clip_val: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -364,18 +363,12 @@ class BackTranslator(pl.LightningModule):
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> "BackTranslator":
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"back-translator checkpoint not found: {path}")
-        try:
-            ck = torch.load(path, map_location="cpu", weights_only=False)
-            if ck.get("version") != CACHE_VERSION:
-                raise ValueError(f"format version {ck.get('version')}, this slpkit reads {CACHE_VERSION}")
+        def build(ck: dict) -> "BackTranslator":
             model = cls(**ck["hparams"])
             model.load_state_dict(ck["state_dict"])
-        except Exception as err:
-            raise ValueError(f"cannot read back-translator checkpoint {path} ({type(err).__name__}: {err}); "
-                             "delete it to retrain") from err
+            return model
+
+        model = read_checkpoint(path, "back-translator", CACHE_VERSION, build, train_with="train_backtranslator")
         return model.to(resolve_device(device)).eval()
 
 

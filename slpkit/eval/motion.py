@@ -86,14 +86,16 @@ def length_stats(pred_frames: Sequence[int], ref_frames: Sequence[int], stopped:
 
 
 def mean_pose_baseline(train_poses: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
-    """Text-blind baseline: the mean training frame repeated for the mean training length, ``n`` times."""
+    """Text-blind baseline: the mean training frame repeated for the mean training length, ``n`` times.
+
+    Frames of any shape: ``(T, 133)`` V133 vectors (SOKE, M3T) or ``(T, J, 3)`` keypoints (DARSLP)."""
     n = check_int(n, "n", min=1, hint="one baseline sequence per test sentence")
     train_poses = [np.asarray(p, np.float32) for p in train_poses]
     if not train_poses:
         raise ValueError("no training poses: the mean-pose baseline needs the train split")
     T = max(1, int(round(np.mean([len(p) for p in train_poses]))))
     mean = np.concatenate(train_poses).mean(0)
-    return [np.tile(mean, (T, 1)).astype(np.float32)] * int(n)
+    return [np.repeat(mean[None], T, axis=0).astype(np.float32)] * int(n)
 
 
 def motion_variance_ratio(preds: Sequence[np.ndarray], refs: Sequence[np.ndarray], columns=slice(None)) -> float:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 from slpkit.notebook.claims import claims_table
-from slpkit.notebook.report import SYNTHETIC_NOTE, read_results
+from slpkit.notebook.report import SYNTHETIC_NOTE, format_cell, read_results
 
 __all__ = ["build_html", "table_html", "MAX_GIF_BYTES"]
 
@@ -38,13 +37,7 @@ figure img{max-width:560px;border:1px solid #eee} nav a{margin-right:.8rem} .toc
 
 
 def _cell(v: Any) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        return f"{v:.4g}" if abs(v) < 1e4 else f"{v:.3e}"
-    s = html.escape(str(v))
+    s = html.escape(format_cell(v))
     for verdict, cls in (("holds", "v-holds"), ("reversed", "v-reversed"), ("within noise", "v-noise")):
         if s == verdict or s.startswith(f"mixed ({verdict}"):
             return f'<span class="{cls}">{s}</span>'

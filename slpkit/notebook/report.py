@@ -68,7 +68,8 @@ def table(
     }
 
 
-def _fmt(v: Any) -> str:
+def format_cell(v: Any) -> str:
+    """A table cell as text: ``—`` for missing, 4 significant digits for floats (the Markdown and HTML reports)."""
     if v is None:
         return "—"
     if isinstance(v, float):
@@ -115,9 +116,9 @@ def table_markdown(t: dict[str, Any]) -> str:
     lines.append("| " + " | ".join(cols) + " |")
     lines.append("|" + "---|" * len(cols))
     for r in t["rows"]:
-        lines.append("| " + " | ".join(_fmt(c) for c in [f"ours: {r[0]}"] + list(r[1:])) + " |")
+        lines.append("| " + " | ".join(format_cell(c) for c in [f"ours: {r[0]}"] + list(r[1:])) + " |")
     for r in t.get("paper_rows", []):
-        lines.append("| " + " | ".join(_fmt(c) for c in [f"paper: {r[0]}"] + list(r[1:])) + " |")
+        lines.append("| " + " | ".join(format_cell(c) for c in [f"paper: {r[0]}"] + list(r[1:])) + " |")
     lines += ["", f"_{t['note']}_", ""]
     return "\n".join(lines)
 

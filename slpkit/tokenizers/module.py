@@ -36,7 +36,8 @@ from slpkit.checks import check_bool, check_float, check_int, check_pair
 from slpkit.config import resolve_device, result_fields, seed_everything
 from slpkit.data.datamodule import feature_stats
 from slpkit.tokenizers.partwise import PartwiseTokenizer, check_partwise_args
-from slpkit.training import TrainConfig, artifact_dir, cached, fit, make_loader, single_process, warmup_cosine_scheduler
+from slpkit.training import (TrainConfig, artifact_dir, cached, check_same_config, fit, make_loader, read_checkpoint,
+                             single_process, warmup_cosine_scheduler)
 from slpkit.training.cache import ARTIFACT
 
 #: bump when the checkpoint format or training semantics change (invalidates the cache)
@@ -83,6 +84,7 @@ class TokenizerConfig(TrainConfig):
     lr_min: float = 1e-6
     batch_size: int = 320
     max_epochs: int = 500
+    gradient_clip_val: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -289,25 +291,16 @@ def load_tokenizer(path: str | Path, device: str = "cpu", expect: TokenizerConfi
     ``expect``: raise if the file holds a tokenizer of another config. A missing file raises
     ``FileNotFoundError``, a truncated or foreign one ``ValueError``; both name the file.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"tokenizer checkpoint not found: {path} (train one with train_tokenizer)")
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-        if not isinstance(ck, dict) or ck.get("version") != CACHE_VERSION:
-            raise ValueError(f"not a slpkit tokenizer file of format version {CACHE_VERSION}")
-        module = TokenizerModule(TokenizerConfig(**ck["cfg"]), warmup=ck.get("warmup", 0))
-        module.tokenizer.load_state_dict(ck["state_dict"])
-    except Exception as err:
-        raise ValueError(f"cannot read tokenizer checkpoint {path} ({type(err).__name__}: {err}); "
-                         "delete it to retrain") from err
-    if expect is not None and result_fields(module.cfg) != result_fields(expect):
-        diff = {k: (v, result_fields(expect)[k]) for k, v in result_fields(module.cfg).items()
-                if result_fields(expect).get(k) != v}
-        raise ValueError(f"{path} holds a tokenizer of another config (file vs expected: {diff})")
-    module.history = list(ck.get("history", []))
-    module.train_seconds = float(ck.get("train_seconds", 0.0))
-    module.checkpoint_path = path
+    def build(ck: dict) -> TokenizerModule:
+        m = TokenizerModule(TokenizerConfig(**ck["cfg"]), warmup=ck.get("warmup", 0))
+        m.tokenizer.load_state_dict(ck["state_dict"])
+        m.history, m.train_seconds = list(ck.get("history", [])), float(ck.get("train_seconds", 0.0))
+        return m
+
+    module = read_checkpoint(path, "tokenizer", CACHE_VERSION, build, train_with="train_tokenizer")
+    if expect is not None:
+        check_same_config(path, "tokenizer", result_fields(module.cfg), result_fields(expect))
+    module.checkpoint_path = Path(path)
     return module.to(resolve_device(device)).eval()
 
 

@@ -9,10 +9,11 @@
 """
 
 from slpkit.training import dryrun
-from slpkit.training.cache import CacheInfo, artifact_dir, cached, single_process, state_fingerprint
+from slpkit.training.cache import (CacheInfo, artifact_dir, cached, check_same_config, read_checkpoint, single_process,
+                                   state_fingerprint)
 from slpkit.training.fit import FitResult, Reproducible, TrainConfig, fit, make_loader, quiet
 from slpkit.training.sampler import BucketBatchSampler, rank_world
 from slpkit.training.schedule import warmup_cosine, warmup_cosine_scheduler
 
 __all__ = ["BucketBatchSampler", "CacheInfo", "FitResult", "Reproducible", "TrainConfig", "artifact_dir", "cached",
-           "dryrun", "fit", "make_loader", "quiet", "rank_world", "single_process", "state_fingerprint", "warmup_cosine", "warmup_cosine_scheduler"]
+           "check_same_config", "read_checkpoint", "dryrun", "fit", "make_loader", "quiet", "rank_world", "single_process", "state_fingerprint", "warmup_cosine", "warmup_cosine_scheduler"]

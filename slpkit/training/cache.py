@@ -35,7 +35,8 @@ import torch
 from slpkit.config import cache_dir, config_hash
 from slpkit.training.sampler import rank_world
 
-__all__ = ["cached", "artifact_dir", "sha256", "CacheInfo", "single_process", "state_fingerprint"]
+__all__ = ["cached", "artifact_dir", "sha256", "CacheInfo", "single_process", "state_fingerprint", "read_checkpoint",
+           "check_same_config"]
 
 T = TypeVar("T")
 ARTIFACT, META, WORK = "artifact", "meta.json", "work"
@@ -58,6 +59,38 @@ def state_fingerprint(module: torch.nn.Module, length: int = 16) -> str:
         h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
         h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return h.hexdigest()[:length]
+
+
+def read_checkpoint(path: str | Path, what: str, version: int, build: Callable[[dict], T], *, kind: str | None = None,
+                    train_with: str | None = None) -> T:
+    """``build(ck)`` of the dict a stage's ``save`` wrote to ``path`` (every slpkit ``load_*`` reads through here).
+
+    A missing file raises ``FileNotFoundError``; a file that is not a dict of format ``version`` (and of ``kind``,
+    when given), or that ``build`` cannot read (truncated, foreign, keys of another release), raises ``ValueError``
+    naming the file and what to do: ``what`` names the model in the messages, ``train_with`` the function
+    that writes one.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{what} checkpoint not found: {path}" + (f" (train one with {train_with})"
+                                                                          if train_with else ""))
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        if not isinstance(ck, dict) or ck.get("version") != version or (kind is not None and ck.get("kind") != kind):
+            found = ck.get("version") if isinstance(ck, dict) else type(ck).__name__
+            raise ValueError(f"not a slpkit {what} file of format version {version} (found {found!r})")
+        return build(ck)
+    except Exception as err:
+        raise ValueError(f"cannot read {what} checkpoint {path} ({type(err).__name__}: {err}); "
+                         "delete it to retrain") from err
+
+
+def check_same_config(path: str | Path, what: str, found: dict, expected: dict) -> None:
+    """Raise ``ValueError`` when a loaded file's config fields differ from the ones a caller expects
+    (``load_*(..., expect=cfg)``), naming the file and the differing fields."""
+    if found != expected:
+        diff = {k: (found.get(k), expected.get(k)) for k in sorted(set(found) | set(expected)) if found.get(k) != expected.get(k)}
+        raise ValueError(f"{path} holds a {what} of another config (file vs expected: {diff})")
 
 
 def artifact_dir(kind: str, key: Any) -> Path:

@@ -70,12 +70,12 @@ class TrainConfig(Preset):
     max_epochs: int = 10
     max_steps: int = -1  # > 0 wins over max_epochs
     lr: float = 1e-3
-    lr_min: float = 0.0
+    lr_min: float = 1e-5  # floor of the warm-up + cosine schedule (slpkit.training.schedule)
     warmup_steps: int = 0
     weight_decay: float = 0.0
     precision: str = "32-true"
     accumulate_grad_batches: int = 1
-    gradient_clip_val: float = 0.0  # 0 = no clipping
+    gradient_clip_val: float = 1.0  # max gradient norm (the transformer stages); 0 = no clipping
     early_stopping_patience: int = 0  # validation checks without improvement before stopping; 0 = off
     devices: int | str = 1  # Lightning Trainer devices / strategy, e.g. 4 and "ddp"; batch_size stays global
     strategy: str = "auto"

@@ -20,186 +20,16 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from slpkit.data.synthsign.phonology import HANDSHAPE_NAMES, SignForm, sample_form, sample_mouthing
 from slpkit.data.text import SPOKEN, check_language
 
-# concept|pos|classes|en|zh|de|de_gender|de_irregular (person:form,...)
-# pos: pron (classes = person), person, obj (classes: m media, f food, d drink, t thing, a animal),
-# vt (object classes it takes), vi, adj (noun classes it modifies), pred (predicative, people),
-# time (now | fut), wh (obj | loc | subj), neg
-WORD_BANK = """I|pron|1s|I|我|ich||
-YOU|pron|2s|you|你|du||
-HE|pron|3s|he|他|er||
-SHE|pron|3s|she|她|sie||
-WE|pron|1p|we|我们|wir||
-TEACHER|person|3s|teacher|老师|Lehrer|m|
-STUDENT|person|3s|student|学生|Student|m|
-DOCTOR|person|3s|doctor|医生|Arzt|m|
-MOTHER|person|3s|mother|妈妈|Mutter|f|
-FATHER|person|3s|father|爸爸|Vater|m|
-CHILD|person|3s|child|孩子|Kind|n|
-FRIEND|person|3s|friend|朋友|Freund|m|
-BROTHER|person|3s|brother|哥哥|Bruder|m|
-SISTER|person|3s|sister|姐姐|Schwester|f|
-MAN|person|3s|man|男人|Mann|m|
-WOMAN|person|3s|woman|女人|Frau|f|
-BABY|person|3s|baby|宝宝|Baby|n|
-NEIGHBOUR|person|3s|neighbour|邻居|Nachbar|m|
-BOSS|person|3s|boss|老板|Chef|m|
-GRANDMOTHER|person|3s|grandmother|奶奶|Oma|f|
-GRANDFATHER|person|3s|grandfather|爷爷|Opa|m|
-BOOK|obj|m|book|书|Buch|n|
-LETTER|obj|m|letter|信|Brief|m|
-NEWSPAPER|obj|m|newspaper|报纸|Zeitung|f|
-SONG|obj|m|song|歌曲|Lied|n|
-FILM|obj|m|film|电影|Film|m|
-PHOTO|obj|m|photo|照片|Foto|n|
-STORY|obj|m|story|故事|Geschichte|f|
-MAP|obj|m|map|地图|Karte|f|
-APPLE|obj|f|apple|苹果|Apfel|m|
-BREAD|obj|f|bread|面包|Brot|n|
-RICE|obj|f|rice|米饭|Reis|m|
-FISH|obj|fa|fish|鱼|Fisch|m|
-CAKE|obj|f|cake|蛋糕|Kuchen|m|
-EGG|obj|f|egg|鸡蛋|Ei|n|
-BANANA|obj|f|banana|香蕉|Banane|f|
-SOUP|obj|f|soup|汤|Suppe|f|
-CHEESE|obj|f|cheese|奶酪|Käse|m|
-MEAT|obj|f|meat|肉|Fleisch|n|
-NOODLES|obj|f|noodles|面条|Nudel|f|
-SALAD|obj|f|salad|沙拉|Salat|m|
-WATER|obj|d|water|水|Wasser|n|
-TEA|obj|d|tea|茶|Tee|m|
-COFFEE|obj|d|coffee|咖啡|Kaffee|m|
-MILK|obj|d|milk|牛奶|Milch|f|
-JUICE|obj|d|juice|果汁|Saft|m|
-BEER|obj|d|beer|啤酒|Bier|n|
-WINE|obj|d|wine|葡萄酒|Wein|m|
-HOUSE|obj|t|house|房子|Haus|n|
-CAR|obj|t|car|汽车|Auto|n|
-BICYCLE|obj|t|bicycle|自行车|Fahrrad|n|
-BALL|obj|t|ball|球|Ball|m|
-COMPUTER|obj|t|computer|电脑|Computer|m|
-PHONE|obj|t|phone|手机|Handy|n|
-MONEY|obj|t|money|钱|Geld|n|
-FLOWER|obj|ta|flower|花|Blume|f|
-DOOR|obj|t|door|门|Tür|f|
-WINDOW|obj|t|window|窗户|Fenster|n|
-TABLE|obj|t|table|桌子|Tisch|m|
-CHAIR|obj|t|chair|椅子|Stuhl|m|
-BAG|obj|t|bag|包|Tasche|f|
-SHOE|obj|t|shoe|鞋|Schuh|m|
-HAT|obj|t|hat|帽子|Hut|m|
-KEY|obj|t|key|钥匙|Schlüssel|m|
-CLOCK|obj|t|clock|钟|Uhr|f|
-CUP|obj|t|cup|杯子|Tasse|f|
-CAMERA|obj|t|camera|相机|Kamera|f|
-UMBRELLA|obj|t|umbrella|雨伞|Schirm|m|
-GAME|obj|t|game|游戏|Spiel|n|
-BOX|obj|t|box|盒子|Kiste|f|
-SHIRT|obj|t|shirt|衬衫|Hemd|n|
-JACKET|obj|t|jacket|夹克|Jacke|f|
-BED|obj|t|bed|床|Bett|n|
-LAMP|obj|t|lamp|灯|Lampe|f|
-PEN|obj|t|pen|笔|Stift|m|
-TICKET|obj|t|ticket|票|Ticket|n|
-GIFT|obj|t|gift|礼物|Geschenk|n|
-BOAT|obj|t|boat|船|Boot|n|
-CAT|obj|a|cat|猫|Katze|f|
-DOG|obj|a|dog|狗|Hund|m|
-BIRD|obj|a|bird|鸟|Vogel|m|
-HORSE|obj|a|horse|马|Pferd|n|
-RABBIT|obj|a|rabbit|兔子|Hase|m|
-COW|obj|a|cow|牛|Kuh|f|
-PIG|obj|a|pig|猪|Schwein|n|
-MOUSE|obj|a|mouse|老鼠|Maus|f|
-BUY|vt|fdtma|buy|买|kaufen||
-EAT|vt|f|eat|吃|essen||2s:isst,3s:isst
-DRINK|vt|d|drink|喝|trinken||
-READ|vt|m|read|读|lesen||2s:liest,3s:liest
-SEE|vt|tam|see|看见|sehen||2s:siehst,3s:sieht
-NEED|vt|fdt|need|需要|brauchen||
-LOVE|vt|fdtam|love|爱|lieben||
-WANT|vt|fdtam|want|想要|wollen||1s:will,2s:willst,3s:will
-COOK|vt|f|cook|煮|kochen||
-CARRY|vt|t|carry|搬|tragen||2s:trägst,3s:trägt
-SELL|vt|fdt|sell|卖|verkaufen||
-PAINT|vt|ta|paint|画|malen||
-SHOW|vt|tm|show|展示|zeigen||
-OPEN|vt|t|open|打开|öffnen||
-BUILD|vt|t|build|建造|bauen||
-LEARN|vt|m|learn|学|lernen||
-PLAY|vt|t|play|玩|spielen||
-HEAR|vt|ma|hear|听见|hören||
-BRING|vt|fdt|bring|带来|bringen||
-WASH|vt|t|wash|洗|waschen||2s:wäschst,3s:wäscht
-FIND|vt|ta|find|找到|finden||
-WRITE|vt|m|write|写|schreiben||
-HOLD|vt|ta|hold|拿着|halten||2s:hältst,3s:hält
-ORDER|vt|fd|order|点|bestellen||
-USE|vt|t|use|使用|benutzen||
-TAKE|vt|fdt|take|拿|nehmen||2s:nimmst,3s:nimmt
-FEED|vt|a|feed|喂|füttern||
-CLEAN|vt|t|clean|打扫|putzen||
-PACK|vt|t|pack|收拾|packen||
-SEND|vt|m|send|寄|schicken||
-SLEEP|vi||sleep|睡觉|schlafen||2s:schläfst,3s:schläft
-WORK|vi||work|工作|arbeiten||
-RUN|vi||run|跑步|laufen||2s:läufst,3s:läuft
-LAUGH|vi||laugh|笑|lachen||
-CRY|vi||cry|哭|weinen||
-SWIM|vi||swim|游泳|schwimmen||
-WAIT|vi||wait|等待|warten||
-DANCE|vi||dance|跳舞|tanzen||
-SING|vi||sing|唱歌|singen||
-TRAVEL|vi||travel|旅行|reisen||
-COME|vi||come|来|kommen||
-STUDY|vi||study|复习|studieren||
-REST|vi||rest|休息|ruhen||
-TALK|vi||talk|说话|reden||
-JUMP|vi||jump|跳|springen||
-RED|adj|ta|red|红色|rot||
-BLUE|adj|ta|blue|蓝色|blau||
-GREEN|adj|ta|green|绿色|grün||
-BLACK|adj|ta|black|黑色|schwarz||
-WHITE|adj|ta|white|白色|weiß||
-YELLOW|adj|ta|yellow|黄色|gelb||
-BIG|adj|ta|big|大|groß||
-SMALL|adj|ta|small|小|klein||
-NEW|adj|tm|new|新|neu||
-OLD|adj|ta|old|旧|alt||
-BEAUTIFUL|adj|tam|beautiful|漂亮|schön||
-CHEAP|adj|fdt|cheap|便宜|billig||
-HOT|adj|fd|hot|热|heiß||
-COLD|adj|fd|cold|冷|kalt||
-GOOD|adj|fdtm|good|好|gut||
-BAD|adj|fm|bad|坏|schlecht||
-FRESH|adj|fd|fresh|新鲜|frisch||
-SWEET|adj|fd|sweet|甜|süß||
-LONG|adj|m|long|长|lang||
-FAST|adj|t|fast|快|schnell||
-TIRED|pred|p|tired|累|müde||
-HAPPY|pred|p|happy|高兴|glücklich||
-SAD|pred|p|sad|难过|traurig||
-HUNGRY|pred|p|hungry|饿|hungrig||
-EXCITED|pred|p|excited|兴奋|aufgeregt||
-ANGRY|pred|p|angry|生气|wütend||
-BUSY|pred|p|busy|忙|beschäftigt||
-THIRSTY|pred|p|thirsty|渴|durstig||
-NERVOUS|pred|p|nervous|紧张|nervös||
-LAZY|pred|p|lazy|懒|faul||
-TODAY|time|now|today|今天|heute||
-TOMORROW|time|fut|tomorrow|明天|morgen||
-NOW|time|now|now|现在|jetzt||
-LATER|time|fut|later|以后|später||
-WHAT|wh|obj|what|什么|was||
-WHERE|wh|loc|where|哪里|wo||
-WHO|wh|subj|who|谁|wer||
-NOT|neg||not|不|nicht||
-"""
+#: the concept table, one ``|``-separated line per concept: ``word_bank.psv`` beside this module (its header
+#: comments give the columns and the part-of-speech classes)
+WORD_BANK = (Path(__file__).with_name("word_bank.psv")).read_text(encoding="utf-8")
 
 #: closed classes: always in the vocabulary, never in minimal / NMF pairs or the shared set
 CLOSED_POS = ("pron", "time", "wh", "neg")
@@ -237,6 +67,8 @@ class Concept:
 def word_bank() -> tuple[Concept, ...]:
     out = []
     for line in WORD_BANK.strip().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
         cid, pos, classes, en, zh, de, gender, irr = line.split("|")
         irr_t = tuple(tuple(x.split(":")) for x in irr.split(",") if x)
         out.append(Concept(cid, pos, classes, en, zh, de, gender, irr_t))

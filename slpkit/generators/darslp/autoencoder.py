@@ -102,6 +102,7 @@ class AEConfig(TrainConfig):
     lr: float = 2e-4
     max_epochs: int = 200
     batch_size: int = 256  # frames (the autoencoder is per frame)
+    gradient_clip_val: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -121,6 +121,7 @@ class DarslpConfig(TrainConfig):
     batch_size: int = 64
     early_stopping_patience: int = 150
     max_epochs: int = 800  # derived: phase1_epochs + phase2_epochs
+    gradient_clip_val: float = 0.0
 
     def __post_init__(self) -> None:
         for name, cls in (("ae", AEConfig), ("nat", NATConfig)):

@@ -23,7 +23,7 @@ from slpkit.metrics import dtw_mje_slrtp
 from slpkit.metrics.dtw import dtw_batch
 
 __all__ = ["dtw_mje", "dtw_mje_sentences", "to_frame_rate", "motion_variance", "channel_entropy",
-           "latent_channel_stats", "length_stats", "mean_pose_sequences"]
+           "latent_channel_stats", "length_stats"]
 
 
 def dtw_mje(preds: Sequence[np.ndarray], refs: Sequence[np.ndarray], subsample_ref: int = 1) -> float:
@@ -53,18 +53,6 @@ def dtw_mje_sentences(preds: Sequence[np.ndarray], refs: Sequence[np.ndarray], s
         err = np.linalg.norm(p[path[:, 0]] - r[path[:, 1]], axis=-1)  # (L, J)
         means[q], weights[q] = float(err.mean()), float(err.size)
     return means, weights
-
-
-def mean_pose_sequences(train: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
-    """Text-blind baseline: the mean training frame ``(J, 3)`` repeated for the mean training length, ``n`` times
-    (``slpkit.eval.motion.mean_pose_baseline`` for ``(T, J, 3)`` keypoints instead of ``(T, D)`` vectors)."""
-    n = check_int(n, "n", min=1, hint="how many mean-pose sequences (one per test sentence)")
-    train = [np.asarray(s, np.float32) for s in train]
-    if not train:
-        raise ValueError("no training sequences: the mean-pose baseline needs the train split")
-    T = max(1, int(round(np.mean([len(s) for s in train]))))
-    mean = np.concatenate(train).mean(0)
-    return [np.repeat(mean[None], T, axis=0).astype(np.float32)] * int(n)
 
 
 def to_frame_rate(poses: np.ndarray, step: int) -> np.ndarray:

@@ -53,7 +53,7 @@ from slpkit.generators.darslp.data import (Example, LatentDataset, collate, exam
 from slpkit.generators.darslp.diagnostics import dtw_mje_sentences, length_stats, to_frame_rate
 from slpkit.generators.darslp.nat import (LENGTH_MODES, NATConfig, NonAutoregressiveTransformer, encoding_loss,
                                           length_loss)
-from slpkit.training import cached, fit, make_loader, single_process
+from slpkit.training import cached, check_same_config, fit, make_loader, read_checkpoint, single_process
 
 __all__ = ["NATModule", "Darslp", "train_darslp", "load_darslp", "cache_key", "CACHE_VERSION"]
 
@@ -470,13 +470,7 @@ def load_darslp(path: str | Path, device: str = "cpu", expect: DarslpConfig | No
     ``expect``: raise if the file holds a model of another config. A missing file raises ``FileNotFoundError``,
     a truncated or foreign one ``ValueError``; both name the file.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"DARSLP checkpoint not found: {path} (train one with train_darslp)")
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-        if not isinstance(ck, dict) or ck.get("version") != CACHE_VERSION:
-            raise ValueError(f"not a slpkit DARSLP file of format version {CACHE_VERSION}")
+    def build(ck: dict) -> Darslp:
         cfg = DarslpConfig(**ck["cfg"])
         m = Darslp(cfg, device=device, jieba_words=ck.get("jieba_words", ()))
         m.ae = PoseAutoencoder(AEConfig(**ck["cfg"]["ae"]))
@@ -492,10 +486,12 @@ def load_darslp(path: str | Path, device: str = "cpu", expect: DarslpConfig | No
         m.phase1_state = ck.get("phase1_state")
         m.epochs_done, m.history = int(ck["epochs_done"]), list(ck.get("history", []))
         m.train_seconds = float(ck.get("train_seconds", 0.0))
-    except Exception as err:
-        raise ValueError(f"cannot read DARSLP checkpoint {path} ({type(err).__name__}: {err}); delete it to retrain") from err
-    if expect is not None and _strip_scale_out(dataclasses.asdict(cfg)) != _strip_scale_out(dataclasses.asdict(expect)):
-        raise ValueError(f"{path} holds a DARSLP model of another config")
+        return m
+
+    m = read_checkpoint(path, "DARSLP", CACHE_VERSION, build, train_with="train_darslp")
+    if expect is not None:
+        check_same_config(path, "DARSLP model", _strip_scale_out(dataclasses.asdict(m.cfg)),
+                          _strip_scale_out(dataclasses.asdict(expect)))
     return m
 
 

@@ -20,8 +20,9 @@ import numpy as np
 import torch
 
 from slpkit.body.keypoints import REGIONS
+from slpkit.eval.motion import mean_pose_baseline
 from slpkit.generators.darslp.data import Example
-from slpkit.generators.darslp.diagnostics import dtw_mje_sentences, mean_pose_sequences, motion_variance
+from slpkit.generators.darslp.diagnostics import dtw_mje_sentences, motion_variance
 from slpkit.metrics.bootstrap import Ordering, ordering, weighted_mean
 
 __all__ = ["TABLE_COLUMNS", "result_row", "evaluate_rows", "RECON_COLUMNS", "reconstruction_row",
@@ -155,8 +156,8 @@ def bleu_ordering(claim: str, a: Mapping[str, Any], b: Mapping[str, Any], *, sou
 
 def mean_pose_scores(train: Sequence[Example], examples: Sequence[Example]) -> dict[str, Any]:
     """The text-blind baseline scored like :meth:`Darslp.evaluate`: the mean training pose repeated for the mean
-    training length (:func:`~slpkit.generators.darslp.diagnostics.mean_pose_sequences`), for every sentence."""
-    poses = mean_pose_sequences([np.asarray(e.keypoints) for e in train], len(examples))
+    training length (:func:`~slpkit.eval.motion.mean_pose_baseline`), for every sentence."""
+    poses = mean_pose_baseline([np.asarray(e.keypoints) for e in train], len(examples))
     means, weights = dtw_mje_sentences(poses, [np.asarray(e.keypoints) for e in examples])
     return {"dtw_mje": float(np.average(means, weights=weights)), "dtw_mje_sentences": means,
             "dtw_mje_weights": weights, "n": len(examples), "lengths": [len(p) for p in poses]}

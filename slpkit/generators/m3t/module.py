@@ -59,12 +59,13 @@ from slpkit.generators.m3t.translation import translation_loss
 from slpkit.generators.m3t.vocab import check_m3t_streams
 from slpkit.generators.soke.model import HEADS, STARTS, SokeGenerator, check_choice, tiny_mbart_config
 from slpkit.generators.soke.module import (SokeConfig, SokeModule, build_vocab, codes_to_poses, collate,
-                                           make_examples)
+                                           make_examples, training_sentences)
 from slpkit.generators.soke.retrieval import as_partwise
 from slpkit.metrics.text import rouge_l_sentences
 from slpkit.tokenizers.module import clip_poses
 from slpkit.tokenizers.stats import tokenize_clips
-from slpkit.training import cached, fit, make_loader, single_process, state_fingerprint
+from slpkit.training import (cached, check_same_config, fit, make_loader, read_checkpoint, single_process,
+                             state_fingerprint)
 
 __all__ = ["M3TConfig", "M3TModule", "m3t_codes", "build_m3t_generator", "train_m3t", "load_m3t",
            "generate_motion", "score_motion", "face_variance", "CACHE_VERSION"]
@@ -152,20 +153,14 @@ class M3TModule(SokeModule):
 
 def load_m3t(path: str | Path, device: str = "cpu", expect: M3TConfig | None = None) -> M3TModule:
     """Load what :meth:`M3TModule.save` wrote (eval mode); a missing, foreign or other-config file raises."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"M3T checkpoint not found: {path} (train one with train_m3t)")
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-        if not isinstance(ck, dict) or ck.get("kind") != "m3t" or ck.get("version") != CACHE_VERSION:
-            raise ValueError(f"not a slpkit M3T file of format version {CACHE_VERSION}")
-        cfg = M3TConfig(**ck["cfg"])
-        module = M3TModule(SokeGenerator.from_state(ck["model"]), cfg)
-    except Exception as err:
-        raise ValueError(f"cannot read M3T checkpoint {path} ({type(err).__name__}: {err}); delete it to retrain") from err
-    if expect is not None and result_fields(cfg) != result_fields(expect):
-        raise ValueError(f"{path} holds an M3T model of another config: {result_fields(cfg)} vs {result_fields(expect)}")
-    module.history, module.train_seconds = list(ck.get("history", [])), float(ck.get("train_seconds", 0.0))
+    def build(ck: dict) -> M3TModule:
+        m = M3TModule(SokeGenerator.from_state(ck["model"]), M3TConfig(**ck["cfg"]))
+        m.history, m.train_seconds = list(ck.get("history", [])), float(ck.get("train_seconds", 0.0))
+        return m
+
+    module = read_checkpoint(path, "M3T", CACHE_VERSION, build, kind="m3t", train_with="train_m3t")
+    if expect is not None:
+        check_same_config(path, "M3T model", result_fields(module.cfg), result_fields(expect))
     return module.to(resolve_device(device)).eval()
 
 
@@ -224,11 +219,7 @@ def train_m3t(corpus, tokenizer, cfg: M3TConfig | None = None, device: str = "au
     cfg = cfg or M3TConfig.smoke()
     tok = as_partwise(tokenizer)
     check_m3t_streams(tok.stream_names)
-    langs = None if cfg.languages is None else set(cfg.languages)
-    train = [s for s in corpus.split("train") if langs is None or s.language in langs]
-    if not train:
-        raise ValueError(f"no training sentences for languages {cfg.languages}: the corpus has "
-                         f"{sorted({s.language for s in corpus.split('train')})}")
+    train = training_sentences(corpus, cfg.languages)
 
     def run(work_dir: Path) -> M3TModule:
         seed_everything(cfg.seed)

@@ -63,8 +63,8 @@ from slpkit.generators.m3t.vocab import M3T_PARTS, check_m3t_streams
 from slpkit.generators.soke.retrieval import as_partwise
 from slpkit.positional import sinusoidal_encoding
 from slpkit.tokenizers.module import clip_poses
-from slpkit.training import TrainConfig, cached, fit, make_loader, single_process, state_fingerprint
-from slpkit.training import warmup_cosine_scheduler
+from slpkit.training import (TrainConfig, cached, check_same_config, fit, make_loader, read_checkpoint, single_process,
+                             state_fingerprint, warmup_cosine_scheduler)
 
 __all__ = ["FACE_VARIANTS", "SUBSETS", "ProbeConfig", "CitationClip", "active_window", "active_windows",
            "probe_classes", "citation_clips", "clip_features",
@@ -113,10 +113,8 @@ class ProbeConfig(TrainConfig):
     batch_size: int = 32
     max_epochs: int = 30
     lr: float = 3e-3
-    lr_min: float = 1e-5
     warmup_steps: int = 30
     weight_decay: float = 1e-2
-    gradient_clip_val: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -415,20 +413,17 @@ class ProbeModule(pl.LightningModule):
 
     @classmethod
     def load(cls, path: str | Path, expect: ProbeConfig | None = None) -> "ProbeModule":
-        path = Path(path)
-        try:
-            ck = torch.load(path, map_location="cpu", weights_only=False)
-            if ck.get("kind") != "m3t_probe" or ck.get("version") != CACHE_VERSION:
-                raise ValueError(f"not a slpkit recognition-probe file of format version {CACHE_VERSION}")
+        def build(ck: dict) -> "ProbeModule":
             cfg = ProbeConfig(**ck["cfg"])
             probe = _build(cfg, ck["in_dims"], len(ck["classes"]))
             probe.load_state_dict(ck["state_dict"])
-        except Exception as err:
-            raise ValueError(f"cannot read recognition probe {path} ({type(err).__name__}: {err}); delete it") from err
-        if expect is not None and result_fields(cfg) != result_fields(expect):
-            raise ValueError(f"{path} holds a probe of another config")
-        m = cls(probe, cfg, ck["classes"])
-        m.history, m.train_seconds = list(ck.get("history", [])), float(ck.get("train_seconds", 0.0))
+            m = cls(probe, cfg, ck["classes"])
+            m.history, m.train_seconds = list(ck.get("history", [])), float(ck.get("train_seconds", 0.0))
+            return m
+
+        m = read_checkpoint(path, "recognition probe", CACHE_VERSION, build, kind="m3t_probe", train_with="train_probe")
+        if expect is not None:
+            check_same_config(path, "probe", result_fields(m.cfg), result_fields(expect))
         return m.eval()
 
 

@@ -44,7 +44,8 @@ from slpkit.config import SCALE_OUT_FIELDS, resolve_device, seed_everything
 from slpkit.generators.signspark.bio import bio_to_spans, decode_bio
 from slpkit.generators.signspark.features import FEATURE_DIM, HAND_FEATURE_DIM, hand_features, sentence_features
 from slpkit.positional import sinusoidal_encoding
-from slpkit.training import TrainConfig, cached, fit, make_loader, single_process, warmup_cosine_scheduler
+from slpkit.training import (TrainConfig, cached, fit, make_loader, read_checkpoint, single_process,
+                             warmup_cosine_scheduler)
 
 __all__ = ["FASTConfig", "FAST", "TwoStreamMixer", "ConvStream", "EncoderBlock", "TaggerConfig", "TaggerModule", "Segmenter",
            "train_segmenter", "segmenter_key", "CACHE_VERSION"]
@@ -65,10 +66,8 @@ class TaggerConfig(TrainConfig):
     batch_size: int = 16
     max_steps: int = 2000
     lr: float = 2e-3
-    lr_min: float = 1e-5
     warmup_steps: int = 50
     weight_decay: float = 0.01
-    gradient_clip_val: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -311,16 +310,17 @@ class TaggerModule(pl.LightningModule):
     def load(cls, path: str | Path, device: str = "cpu") -> "TaggerModule":
         from slpkit.generators.signspark.baselines import BiLSTMConfig
 
-        blob = torch.load(path, map_location="cpu", weights_only=False)
-        if blob.get("version") != CACHE_VERSION:
-            raise ValueError(f"{path} was saved by tagger format {blob.get('version')}, this is {CACHE_VERSION}")
-        kind = {"FASTConfig": FASTConfig, "BiLSTMConfig": BiLSTMConfig}[blob["cfg_class"]]
-        c = dict(blob["cfg"])
-        c["class_weights"] = tuple(c["class_weights"])
-        m = cls(kind(**c), blob["mean"], np.ones_like(blob["std"]))
-        m.load_state_dict(blob["state_dict"])
-        m.history, m.train_seconds = list(blob.get("history", [])), float(blob.get("train_seconds", 0.0))
-        return m.to(resolve_device(device)).eval()
+        def build(blob: dict) -> "TaggerModule":
+            kind = {"FASTConfig": FASTConfig, "BiLSTMConfig": BiLSTMConfig}[blob["cfg_class"]]
+            c = dict(blob["cfg"])
+            c["class_weights"] = tuple(c["class_weights"])
+            m = cls(kind(**c), blob["mean"], np.ones_like(blob["std"]))
+            m.load_state_dict(blob["state_dict"])
+            m.history, m.train_seconds = list(blob.get("history", [])), float(blob.get("train_seconds", 0.0))
+            return m
+
+        return read_checkpoint(path, "sign tagger", CACHE_VERSION, build, train_with="train_segmenter").to(
+            resolve_device(device)).eval()
 
 
 class Segmenter:

@@ -111,19 +111,20 @@ class FlowNetConfig:
     parametrisation: str = "x1"  # 'x1': v = (track + net - x_t) / (1 - skip_gain t); 'velocity': v = net + skip
 
     def __post_init__(self) -> None:
+        name = type(self).__name__  # also checks the fields of CFMConfig, which inherits them
         if self.keyframe_input not in KEYFRAME_INPUTS:
-            raise ValueError(f"FlowNetConfig.keyframe_input={self.keyframe_input!r}: use one of {KEYFRAME_INPUTS}")
+            raise ValueError(f"{name}.keyframe_input={self.keyframe_input!r}: use one of {KEYFRAME_INPUTS}")
         for f in ("dim", "d_model", "n_heads", "layers", "ff_dim", "conv_kernel", "max_frames", "max_text_len"):
             if int(getattr(self, f)) < 1:
-                raise ValueError(f"FlowNetConfig.{f}={getattr(self, f)!r}: use a positive integer")
+                raise ValueError(f"{name}.{f}={getattr(self, f)!r}: use a positive integer")
         if int(self.text_layers) < 0:
-            raise ValueError(f"FlowNetConfig.text_layers={self.text_layers!r}: use 0 or more layers")
+            raise ValueError(f"{name}.text_layers={self.text_layers!r}: use 0 or more layers")
         if self.d_model % self.n_heads:
-            raise ValueError(f"FlowNetConfig.d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
+            raise ValueError(f"{name}.d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
         if self.conv_kernel % 2 == 0:
-            raise ValueError(f"FlowNetConfig.conv_kernel={self.conv_kernel}: use an odd kernel (same-length output)")
+            raise ValueError(f"{name}.conv_kernel={self.conv_kernel}: use an odd kernel (same-length output)")
         if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"FlowNetConfig.dropout={self.dropout}: use a probability in [0, 1)")
+            raise ValueError(f"{name}.dropout={self.dropout}: use a probability in [0, 1)")
 
 
 def time_embedding(t: torch.Tensor, dim: int, scale: float = 1000.0) -> torch.Tensor:

@@ -43,7 +43,8 @@ from slpkit.generators.signspark.features import FEATURE_DIM, features_to_v133, 
 from slpkit.generators.signspark.flow import SOLVERS, LossWeights, cfm_loss, guided_field, impose_keyframes, sample_time, solve
 from slpkit.generators.signspark.keyframes import check_keyframes, sentence_keyframes
 from slpkit.generators.signspark.model import FlowNet, FlowNetConfig, LengthPredictor
-from slpkit.training import TrainConfig, cached, fit, make_loader, single_process, warmup_cosine_scheduler
+from slpkit.training import (TrainConfig, cached, fit, make_loader, read_checkpoint, single_process,
+                             warmup_cosine_scheduler)
 
 __all__ = ["CFMConfig", "CFMModule", "train_cfm", "cfm_key", "CACHE_VERSION", "kf2p", "gf_t2p", "sr_t2p", "to_v133",
            "check_request", "dtw_jpe_scores"]
@@ -53,24 +54,12 @@ CACHE_VERSION = 2
 
 # ------------------------------------------------------------------------------------------------ config
 @dataclasses.dataclass
-class CFMConfig(TrainConfig):
+class CFMConfig(TrainConfig, FlowNetConfig):
     """SignSparK's flow model. Loss weights, time range, CFG dropout and solver follow SignSparK's public code;
     network sizes are slpkit's (the paper gives none). ``smoke()``: d 64, 3 layers, a few hundred steps on a CPU;
-    ``full()``: d 256, 6 layers."""
+    ``full()``: d 256, 6 layers. The network's fields (``d_model``, ``layers``, ``keyframe_input``, ...) are
+    :class:`~slpkit.generators.signspark.model.FlowNetConfig`'s, inherited; :meth:`net_config` hands them on."""
 
-    d_model: int = 128
-    n_heads: int = 4
-    layers: int = 4
-    ff_dim: int = 256
-    text_layers: int = 2
-    conv_kernel: int = 5
-    dropout: float = 0.1
-    max_frames: int = 1024
-    max_text_len: int = 64
-    keyframe_input: str = "interpolated"
-    skip: bool = True
-    skip_gain: float = 0.95
-    parametrisation: str = "x1"
     t_eps: float = 1e-3  # t ~ U(t_eps, 1)
     w_flow: float = 0.5
     w_recon: float = 1.0
@@ -88,27 +77,24 @@ class CFMConfig(TrainConfig):
     batch_size: int = 32
     max_steps: int = 20000
     lr: float = 3e-4
-    lr_min: float = 1e-5
     warmup_steps: int = 500
     weight_decay: float = 0.01
-    gradient_clip_val: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        FlowNetConfig.__post_init__(self)  # the network's fields
         name = type(self).__name__
 
         def bad(field: str, hint: str) -> ValueError:
             return ValueError(f"{name}.{field}={getattr(self, field)!r}: {hint}")
 
-        for f in ("d_model", "n_heads", "layers", "ff_dim", "conv_kernel", "max_frames", "max_text_len", "steps",
-                  "bucket"):
+        if int(self.dim) != FEATURE_DIM:
+            raise bad("dim", f"SignSparK's frame features have {FEATURE_DIM} channels (slpkit.generators.signspark."
+                             "features): leave dim at its default")
+        for f in ("steps", "bucket"):
             if int(getattr(self, f)) < 1:
                 raise bad(f, "use a positive integer")
-        if self.d_model % self.n_heads:
-            raise bad("d_model", f"must be divisible by n_heads={self.n_heads}")
-        if self.conv_kernel % 2 == 0:
-            raise bad("conv_kernel", "use an odd kernel size (3, 5, ...)")
-        for f in ("dropout", "p_drop_text", "p_drop_keyframes"):
+        for f in ("p_drop_text", "p_drop_keyframes"):
             if not 0.0 <= float(getattr(self, f)) < 1.0:
                 raise bad(f, "use a probability in [0, 1)")
         if not 0.0 <= float(self.t_eps) < 1.0:
@@ -134,11 +120,8 @@ class CFMConfig(TrainConfig):
                    max_steps=40000, lr=2e-4, warmup_steps=1000)
 
     def net_config(self) -> FlowNetConfig:
-        return FlowNetConfig(dim=FEATURE_DIM, d_model=self.d_model, n_heads=self.n_heads, layers=self.layers,
-                             ff_dim=self.ff_dim, text_layers=self.text_layers, conv_kernel=self.conv_kernel,
-                             dropout=self.dropout, max_frames=self.max_frames, max_text_len=self.max_text_len,
-                             keyframe_input=self.keyframe_input, skip=self.skip, skip_gain=self.skip_gain,
-                             parametrisation=self.parametrisation)
+        """The :class:`FlowNet` sizes of this config (its :class:`FlowNetConfig` fields)."""
+        return FlowNetConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(FlowNetConfig)})
 
     def loss_weights(self) -> LossWeights:
         return LossWeights(self.w_flow, self.w_recon, self.w_velocity, self.w_acceleration)
@@ -355,14 +338,14 @@ class CFMModule(pl.LightningModule):
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> "CFMModule":
-        blob = torch.load(path, map_location="cpu", weights_only=False)
-        if blob.get("version") != CACHE_VERSION:
-            raise ValueError(f"{path} was saved by CFM format {blob.get('version')}, this is {CACHE_VERSION}")
-        m = cls(blob["cfg"], blob["vocab"], blob["mean"], np.ones_like(blob["std"]))
-        m.load_state_dict(blob["state_dict"])
-        m.history = list(blob.get("history", []))
-        m.train_seconds = float(blob.get("train_seconds", 0.0))
-        return m.to(resolve_device(device)).eval()
+        def build(blob: dict) -> "CFMModule":
+            m = cls(blob["cfg"], blob["vocab"], blob["mean"], np.ones_like(blob["std"]))
+            m.load_state_dict(blob["state_dict"])
+            m.history, m.train_seconds = list(blob.get("history", [])), float(blob.get("train_seconds", 0.0))
+            return m
+
+        return read_checkpoint(path, "flow-matching generator", CACHE_VERSION, build, train_with="train_cfm").to(
+            resolve_device(device)).eval()
 
 
 # ------------------------------------------------------------------------------------------------ requests

@@ -179,6 +179,29 @@ def _check_args(model, stop, max_steps, tokens_per_step: int = 1):
         raise ValueError("model is in training mode (dropout on): call model.eval() before decoding")
 
 
+def _greedy_loop(stepper: _Stepper, pick, feed, eos: torch.Tensor, stop: str, batch: int,
+                 max_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The greedy loop of multi-head and parallel decoding: ``pick(hidden) -> (B, n)`` tokens of one time step,
+    ``feed(step)`` the decoder's next input. A sample ends at its first EOS (of any part with ``stop='any'``, of
+    the body with ``'body'``); the loop ends when all have. Returns tokens ``(B, K, n)`` and lengths ``(B,)``
+    (steps before the EOS, ``max_steps`` for samples that never stopped)."""
+    dev = eos.device
+    finished = torch.zeros(batch, dtype=torch.bool, device=dev)
+    lengths = torch.full((batch,), max_steps, dtype=torch.long, device=dev)
+    toks = []
+    for k in range(max_steps):
+        step = pick(stepper())                                                      # (B, n)
+        is_eos = step == eos
+        ends = is_eos.any(1) if stop == "any" else is_eos[:, 0]
+        lengths = torch.where(ends & ~finished, torch.full_like(lengths, k), lengths)
+        finished = finished | ends
+        toks.append(step)
+        if bool(finished.all()):
+            break
+        stepper.feed(feed(step))
+    return torch.stack(toks, 1), lengths
+
+
 @torch.inference_mode()
 def decode_multihead(model: SokeGenerator, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, languages,
                      max_steps: int = MAX_STEPS, stop: str = "any", use_cache: bool = True,
@@ -194,21 +217,10 @@ def decode_multihead(model: SokeGenerator, input_ids: torch.Tensor, attention_ma
     eos = torch.tensor([model.vocab.part_eos[p] for p in model.parts], device=dev)  # (n,)
     emb = _Embedder(model, dev)
     stepper = _Stepper(model, enc, enc_mask, emb.start(_lang_tensor(model, languages, dev)), use_cache)
-    finished = torch.zeros(B, dtype=torch.bool, device=dev)
-    lengths = torch.full((B,), max_steps, dtype=torch.long, device=dev)
-    toks = []
-    for k in range(max_steps):
-        logits = F.linear(stepper(), W) + wb                                        # (B, Vm)
-        step = (logits[:, None, :] + bias).argmax(-1) + m0                          # (B, n) one token per head
-        is_eos = step == eos
-        ends = is_eos.any(1) if stop == "any" else is_eos[:, 0]
-        lengths = torch.where(ends & ~finished, torch.full_like(lengths, k), lengths)
-        finished = finished | ends
-        toks.append(step)
-        if bool(finished.all()):
-            break
-        stepper.feed(emb.fused(step))
-    return _collect(model, torch.stack(toks, 1), lengths, as_codes)
+    # (B, D) -> (B, n): one matmul over all motion rows, then a per-part argmax
+    pick = lambda h: ((F.linear(h, W) + wb)[:, None, :] + bias).argmax(-1) + m0
+    toks, lengths = _greedy_loop(stepper, pick, emb.fused, eos, stop, B, max_steps)
+    return _collect(model, toks, lengths, as_codes)
 
 
 @torch.inference_mode()
@@ -230,22 +242,10 @@ def decode_parallel(model: SokeGenerator, input_ids: torch.Tensor, attention_mas
     start = torch.stack([model._part_lang_ids(p, lang) for p in model.parts], 1).reshape(B * n, 1)
     emb = _Embedder(model, dev)
     stepper = _Stepper(model, enc, enc_mask, emb.token(start), use_cache)
-    finished = torch.zeros(B, dtype=torch.bool, device=dev)
-    lengths = torch.full((B,), max_steps, dtype=torch.long, device=dev)
-    toks = []
-    for k in range(max_steps):
-        logits = F.linear(stepper(), W) + wb                                        # (nB, Vm)
-        flat = (logits + row_bias).argmax(-1) + m0                                  # (nB,)
-        step = flat.view(B, n)
-        is_eos = step == eos
-        ends = is_eos.any(1) if stop == "any" else is_eos[:, 0]
-        lengths = torch.where(ends & ~finished, torch.full_like(lengths, k), lengths)
-        finished = finished | ends
-        toks.append(step)
-        if bool(finished.all()):
-            break
-        stepper.feed(emb.token(flat))
-    return _collect(model, torch.stack(toks, 1), lengths, as_codes)
+    # (nB, D) -> (B, n): each row reads its own part; row nb + i back to sample b, part i
+    pick = lambda h: ((F.linear(h, W) + wb + row_bias).argmax(-1) + m0).view(B, n)
+    toks, lengths = _greedy_loop(stepper, pick, lambda step: emb.token(step.reshape(-1)), eos, stop, B, max_steps)
+    return _collect(model, toks, lengths, as_codes)
 
 
 @torch.inference_mode()

@@ -39,11 +39,11 @@ from slpkit.generators.soke.retrieval import SignDictionary, as_partwise, batch_
 from slpkit.generators.soke.vocab import SokeVocab, normalise_language
 from slpkit.metrics.latency import measure_latency
 from slpkit.tokenizers.stats import tokenize_clips
-from slpkit.training import (TrainConfig, cached, fit, make_loader, single_process, state_fingerprint,
-                             warmup_cosine_scheduler)
+from slpkit.training import (TrainConfig, cached, check_same_config, fit, make_loader, read_checkpoint, single_process,
+                             state_fingerprint, warmup_cosine_scheduler)
 
 __all__ = ["SokeConfig", "SokeModule", "build_vocab", "train_generator", "load_generator", "evaluate_generator",
-           "trivial_baselines", "codes_to_poses", "sentence_codes", "make_examples", "collate",
+           "trivial_baselines", "codes_to_poses", "sentence_codes", "make_examples", "collate", "training_sentences",
            "measure_generation_latency", "generation_latencies", "CACHE_VERSION"]
 
 CACHE_VERSION = 1
@@ -82,11 +82,9 @@ class SokeConfig(TrainConfig):
     prompt_steps: int = 10
     # TrainConfig fields, overridden
     lr: float = 2e-3
-    lr_min: float = 1e-5
     warmup_steps: int = 20
     batch_size: int = 16
     max_epochs: int = 40
-    gradient_clip_val: float = 1.0
 
     def __post_init__(self) -> None:
         if self.strategy in STRATEGIES:
@@ -321,23 +319,16 @@ def load_generator(path: str | Path, device: str = "cpu", expect: SokeConfig | N
     ``expect``: raise if the file holds a generator of another config. Missing, truncated or foreign files
     raise ``FileNotFoundError`` / ``ValueError`` naming the file.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"SOKE generator checkpoint not found: {path} (train one with train_generator)")
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-        if not isinstance(ck, dict) or ck.get("version") != CACHE_VERSION:
-            raise ValueError(f"not a slpkit SOKE generator file of format version {CACHE_VERSION}")
-        cfg = SokeConfig(**ck["cfg"])
+    def build(ck: dict) -> SokeModule:
         dic = ck.get("dictionary")
-        module = SokeModule(SokeGenerator.from_state(ck["model"]), cfg,
-                            dictionary=None if dic is None else SignDictionary.from_state(dic))
-    except Exception as err:
-        raise ValueError(f"cannot read SOKE generator checkpoint {path} ({type(err).__name__}: {err}); "
-                         "delete it to retrain") from err
-    if expect is not None and result_fields(cfg) != result_fields(expect):
-        raise ValueError(f"{path} holds a SOKE generator of another config: {result_fields(cfg)} vs {result_fields(expect)}")
-    module.history, module.train_seconds = list(ck.get("history", [])), float(ck.get("train_seconds", 0.0))
+        m = SokeModule(SokeGenerator.from_state(ck["model"]), SokeConfig(**ck["cfg"]),
+                       dictionary=None if dic is None else SignDictionary.from_state(dic))
+        m.history, m.train_seconds = list(ck.get("history", [])), float(ck.get("train_seconds", 0.0))
+        return m
+
+    module = read_checkpoint(path, "SOKE generator", CACHE_VERSION, build, train_with="train_generator")
+    if expect is not None:
+        check_same_config(path, "SOKE generator", result_fields(module.cfg), result_fields(expect))
     return module.to(resolve_device(device)).eval()
 
 
@@ -363,6 +354,17 @@ def _cache_key(corpus, tokenizer, cfg: SokeConfig, dictionary: SignDictionary | 
             "tokenizer": state_fingerprint(as_partwise(tokenizer)), "dictionary": dic, "version": CACHE_VERSION}
 
 
+def training_sentences(corpus, languages: Sequence[str] | None) -> list:
+    """The train split of ``corpus``, restricted to ``languages`` (``None``: all; SOKE Table S8's monolingual
+    baselines); a ``ValueError`` names the corpus' languages when none is left."""
+    langs = None if languages is None else set(languages)
+    train = [s for s in corpus.split("train") if langs is None or s.language in langs]
+    if not train:
+        raise ValueError(f"no training sentences for languages {languages}: the corpus has "
+                         f"{sorted({s.language for s in corpus.split('train')})}")
+    return train
+
+
 def train_generator(corpus, tokenizer, cfg: SokeConfig | None = None, device: str = "auto",
                     dictionary: SignDictionary | None = None, progress: bool | None = None,
                     cache: bool = True) -> SokeModule:
@@ -383,11 +385,7 @@ def train_generator(corpus, tokenizer, cfg: SokeConfig | None = None, device: st
                                 "checkpoint, e.g. mBART-large-cc25, to a local folder first)")
     if cfg.retrieval and dictionary is None:
         dictionary = build_sign_dictionary(corpus, tokenizer)
-    langs = None if cfg.languages is None else set(cfg.languages)
-    train = [s for s in corpus.split("train") if langs is None or s.language in langs]
-    if not train:
-        raise ValueError(f"no training sentences for languages {cfg.languages}: the corpus has "
-                         f"{sorted({s.language for s in corpus.split('train')})}")
+    train = training_sentences(corpus, cfg.languages)
 
     def run(work_dir: Path) -> SokeModule:
         seed_everything(cfg.seed)

@@ -31,6 +31,7 @@ import argparse
 import json
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -162,9 +163,8 @@ def main(argv=None):
                             f"min-based {ratios[tag + '_min']:.2f}], par/mh = {ratios[tag + '_parallel']:.2f}")
             print(f"  batch {B:3d} cache {'on ' if cache else 'off'}: " + "   |   ".join(line))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"device": str(device), "clock": clock, "args": vars(args), "rows": rows, "ratios": ratios,
-                       "time": time.strftime("%Y-%m-%d %H:%M:%S")}, f, indent=2)
+        Path(args.json).write_text(json.dumps({"device": str(device), "clock": clock, "args": vars(args), "rows": rows,
+                                               "ratios": ratios, "time": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=2))
     return rows, ratios
 
 

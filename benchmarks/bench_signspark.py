@@ -24,6 +24,7 @@ import argparse
 import json
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -155,8 +156,7 @@ def main(argv=None):
         print("CFM sampling, GF-T2P text -> V133 (SignSparK Sec. 3)")
         res["cfm"] = bench_cfm(args, corpus, device, feats)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(res, f, indent=2)
+        Path(args.json).write_text(json.dumps(res, indent=2))
     return res
 
 

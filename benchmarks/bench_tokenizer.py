@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import json
 import time
+from pathlib import Path
 
 import torch
 
@@ -95,8 +96,7 @@ def main(argv=None) -> list[dict]:
                   f"{r['params_M']:7.3f}M params  {r['steps_per_s']:8.2f} steps/s  {r['frames_per_s']:10.0f} frames/s  "
                   f"[{r['device']}{' bf16' if a.bf16 else ''}{' compile' if a.compile else ''}]", flush=True)
     if a.out:
-        with open(a.out, "w") as fh:
-            json.dump(rows, fh, indent=2)
+        Path(a.out).write_text(json.dumps(rows, indent=2))
     return rows
 
 

@@ -109,6 +109,32 @@ def check_int(value, name: str, *, min: int | None = None, max: int | None = Non
     return v
 
 
+def check_int_fields(cfg, fields: Sequence[str], *, min: int = 1) -> None:
+    """:func:`check_int` of each of ``cfg``'s ``fields`` (a config's sizes and counts), named ``<Config>.<field>``."""
+    for f in fields:
+        check_int(getattr(cfg, f), f"{type(cfg).__name__}.{f}", min=min)
+
+
+def check_heads(cfg, width: str = "d_model", heads: str = "n_heads") -> None:
+    """Multi-head attention splits ``cfg.<width>`` into ``cfg.<heads>`` equal heads: ``ValueError`` unless it divides."""
+    check_int(getattr(cfg, heads), f"{type(cfg).__name__}.{heads}", min=1)
+    if int(getattr(cfg, width)) % int(getattr(cfg, heads)):
+        raise ValueError(f"{type(cfg).__name__}.{width}={getattr(cfg, width)} is not divisible by "
+                         f"{heads}={getattr(cfg, heads)}: use a multiple of it")
+
+
+def check_stage_inputs(corpus, cfg, cls):
+    """The first check of every ``train_*``: ``cfg`` (``cls.smoke()`` when ``None``) must be a ``cls`` and ``corpus``
+    a :class:`slpkit.data.corpus.Corpus` (sentences and splits). Returns the config."""
+    cfg = cls.smoke() if cfg is None else cfg
+    if not isinstance(cfg, cls):
+        raise ValueError(f"cfg must be a {cls.__name__}, got {type(cfg).__name__}: use {cls.__name__}.for_mode('smoke', "
+                         "...)")
+    if not (hasattr(corpus, "sentences") and callable(getattr(corpus, "split", None))):
+        raise ValueError(f"corpus={type(corpus).__name__}: pass a slpkit.data.corpus.Corpus")
+    return cfg
+
+
 def check_float(value, name: str, *, min: float | None = None, max: float | None = None, min_open: bool = False,
                 max_open: bool = False, hint: str = "") -> float:
     """``value`` as a finite Python ``float`` in the given range (``min_open`` / ``max_open`` exclude the ends)."""

@@ -243,19 +243,33 @@ class SignDataset(Dataset):
                 "length": int(x.shape[0])}
 
 
+def pad_motion(seqs: Sequence[np.ndarray | torch.Tensor], length: int | None = None, dim: int | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(T_i, D)`` sequences -> zero-padded float32 ``(B, T, D)`` and ``mask (B, T)`` (True on real frames), with
+    ``T = length`` or the longest sequence and ``D = dim`` or the first sequence's width."""
+    if not len(seqs):
+        raise ValueError("cannot pad an empty batch")
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+    T = int(lengths.max()) if length is None else int(length)
+    D = int(seqs[0].shape[-1]) if dim is None else int(dim)
+    out = torch.zeros(len(seqs), T, D, dtype=torch.float32)
+    for i, s in enumerate(seqs):
+        if s.shape[-1] != D:
+            raise ValueError(f"batch mixes feature widths {D} and {s.shape[-1]} (item {i})")
+        out[i, : len(s)] = torch.as_tensor(s, dtype=torch.float32)
+    return out, torch.arange(T)[None, :] < lengths[:, None]
+
+
 def collate_motion(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Pad motions to ``(B, T_max, D)`` with zeros; ``mask (B, T_max)`` is True on real frames."""
     if not batch:
         raise ValueError("cannot collate an empty batch")
-    lengths = torch.tensor([b["motion"].shape[0] for b in batch], dtype=torch.long)
-    B, T, D = len(batch), int(lengths.max()), batch[0]["motion"].shape[-1]
-    motion = torch.zeros(B, T, D, dtype=torch.float32)
-    for i, b in enumerate(batch):
+    D = batch[0]["motion"].shape[-1]
+    for b in batch:
         if b["motion"].shape[-1] != D:
             raise ValueError(f"batch mixes feature widths {D} and {b['motion'].shape[-1]} (item {b.get('id')})")
-        motion[i, : lengths[i]] = b["motion"]
-    mask = torch.arange(T)[None, :] < lengths[:, None]
-    out: dict[str, Any] = {"motion": motion, "mask": mask, "lengths": lengths}
+    motion, mask = pad_motion([b["motion"] for b in batch])
+    out: dict[str, Any] = {"motion": motion, "mask": mask, "lengths": mask.sum(1)}
     for k in ("text", "language", "gloss", "id"):
         out[k] = [b[k] for b in batch]
     return out

@@ -42,11 +42,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.data import Dataset
+from torch.utils.data import StackDataset
 
-from slpkit.checks import check_bool, check_int, check_motion, check_texts
+from slpkit.checks import check_bool, check_heads, check_int, check_motion, check_stage_inputs, check_texts
 from slpkit.config import SCALE_OUT_FIELDS, check_device, config_hash, resolve_device, seed_everything
-from slpkit.data.datamodule import corpus_features, feature_stats, sentence_features
+from slpkit.data.datamodule import corpus_features, feature_stats, pad_motion, sentence_features
 from slpkit.data.text import LANG_TOKENS
 from slpkit.data.vocab import ZH_MODES, TextVocab
 from slpkit.metrics.text import bleu_statistic, translation_scores, wer
@@ -108,8 +108,7 @@ class BackTranslatorConfig(TrainConfig):
             raise ValueError(f"BackTranslatorConfig.zh_tokens={self.zh_tokens!r}: use 'char' or 'jieba'")
         for f in ("d_model", "n_heads", "enc_layers", "dec_layers", "ff_dim", "max_frames", "max_text_len", "bucket"):
             check_int(getattr(self, f), f"BackTranslatorConfig.{f}", min=1)
-        if self.d_model % self.n_heads:
-            raise ValueError(f"BackTranslatorConfig.d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
+        check_heads(self)
         check_bool(self.use_dictionary, "BackTranslatorConfig.use_dictionary")
         check_device(self.device)
         for f in ("dropout", "token_dropout", "label_smoothing"):
@@ -132,30 +131,11 @@ class BackTranslatorConfig(TrainConfig):
 # ---------------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------------
-class _Clips(Dataset):
-    """``(features (T, D), text, language, glosses)`` items."""
-
-    def __init__(self, feats, texts, languages, glosses):
-        self.feats, self.texts, self.languages, self.glosses = feats, texts, languages, glosses
-
-    def __len__(self) -> int:
-        return len(self.feats)
-
-    def __getitem__(self, i):
-        return self.feats[i], self.texts[i], self.languages[i], self.glosses[i]
-
-
-def _pad(poses: Sequence[np.ndarray | torch.Tensor], dim: int) -> tuple[torch.Tensor, torch.Tensor]:
-    lengths = torch.tensor([len(p) for p in poses])
-    out = torch.zeros(len(poses), int(lengths.max()), dim)
-    for j, p in enumerate(poses):
-        out[j, : len(p)] = torch.as_tensor(p, dtype=torch.float32)
-    return out, torch.arange(out.shape[1])[None] < lengths[:, None]
 
 
 def _collate(items, dim: int):
     feats, texts, langs, glosses = zip(*items)
-    motion, mask = _pad(feats, dim)
+    motion, mask = pad_motion(feats, dim=dim)
     return {"motion": motion, "mask": mask, "text": list(texts), "language": list(langs), "gloss": list(glosses)}
 
 
@@ -262,7 +242,7 @@ class BackTranslator(pl.LightningModule):
             for j, p in enumerate(chunk):
                 check_motion(p, self.in_dim, f"pose sequence {i + j}",
                              f"The back-translator was trained on {self.representation!r} ({self.in_dim} dims).")
-            motion, mask = _pad(chunk, self.in_dim)
+            motion, mask = pad_motion(chunk, dim=self.in_dim)
             yield i, motion.to(self.mean.device), mask.to(self.mean.device)
 
     @torch.no_grad()
@@ -435,12 +415,7 @@ def train_backtranslator(corpus: Any, representation: str = "v133", cfg: BackTra
     ``cfg.early_stopping_patience > 0``, stops early and keeps the best epoch).
     ``progress_bar`` is the old name of ``progress``.
     """
-    cfg = cfg or BackTranslatorConfig.smoke()
-    if not isinstance(cfg, BackTranslatorConfig):
-        raise ValueError(f"cfg must be a BackTranslatorConfig, got {type(cfg).__name__}: use "
-                         "BackTranslatorConfig.for_mode('smoke', ...)")
-    if not (hasattr(corpus, "sentences") and callable(getattr(corpus, "split", None))):
-        raise ValueError(f"corpus={type(corpus).__name__}: pass a slpkit.data.corpus.Corpus")
+    cfg = check_stage_inputs(corpus, cfg, BackTranslatorConfig)
     progress = progress_bar if progress is None else progress
     train = list(corpus.split("train"))
     if not train:
@@ -459,13 +434,13 @@ def train_backtranslator(corpus: Any, representation: str = "v133", cfg: BackTra
         model = BackTranslator(feats[0].shape[-1], vocab.to_dict(), gloss_list, dataclasses.asdict(cfg),
                                mean.tolist(), std.tolist(), representation)
         dim = model.in_dim
-        loader = make_loader(_Clips(feats, texts, langs, glosses), [len(f) for f in feats], cfg.batch_size,
+        loader = make_loader(StackDataset(feats, texts, langs, glosses), [len(f) for f in feats], cfg.batch_size,
                              bucket=cfg.bucket, seed=cfg.seed, collate_fn=lambda b: _collate(b, dim))
         val = None
         if validate and corpus.split("val"):
             vs = corpus.split("val")
             vf = [corpus_features(corpus, representation)[s.id] for s in vs]
-            val = make_loader(_Clips(vf, [s.text for s in vs], [s.language for s in vs], [list(s.gloss) for s in vs]),
+            val = make_loader(StackDataset(vf, [s.text for s in vs], [s.language for s in vs], [list(s.gloss) for s in vs]),
                               [len(f) for f in vf], cfg.batch_size, shuffle=False, collate_fn=lambda b: _collate(b, dim))
         fit(model, loader, cfg, name=f"back-translator ({representation})", val_loader=val, device=cfg.device,
             work_dir=work_dir, monitor="val_loss" if val is not None else None, progress=progress)

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from slpkit.notebook.report import table
+from slpkit.notebook.report import check_run_folder, table
 
 __all__ = ["run_folders", "collect_claims", "claims_rows", "claims_table", "CLAIM_COLUMNS", "missing_notebooks"]
 
@@ -34,13 +34,7 @@ def run_folders(paths: Iterable[str | Path]) -> list[Path]:
         paths = [paths]
     out: list[Path] = []
     for p in paths:
-        p = Path(p)
-        if not p.exists():
-            raise FileNotFoundError(f"run folder {p} does not exist: pass a folder written by `slpkit run`")
-        if not p.is_dir():
-            raise ValueError(f"{p} is a file: pass the run folder that holds <notebook>/results.json")
-        if (p / "results.json").exists():
-            raise ValueError(f"{p} is one notebook's output folder: pass its parent {p.parent} (the run folder)")
+        p = check_run_folder(p)
         seeds = sorted(d for d in p.glob("seed-*") if d.is_dir())
         out += seeds if seeds else [p]
     return out

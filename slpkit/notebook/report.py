@@ -128,20 +128,27 @@ def print_table(t: dict[str, Any]) -> None:
     print(table_markdown(t))
 
 
+def check_run_folder(path: str | Path) -> Path:
+    """``path`` as a run folder of ``slpkit run`` (one sub-folder per notebook): ``FileNotFoundError`` if it does
+    not exist, ``ValueError`` if it is a file or one notebook's folder (``results.json`` directly inside)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"run folder {path} does not exist: pass a folder written by `slpkit run`")
+    if not path.is_dir():
+        raise ValueError(f"{path} is a file: pass the run folder that holds <notebook>/results.json")
+    if (path / "results.json").exists():
+        raise ValueError(f"{path} is one notebook's output folder: pass its parent {path.parent} "
+                         "(the run folder with one sub-folder per notebook)")
+    return path
+
+
 def build_report(run_dir: str | Path, out_name: str = "REPORT.md") -> Path:
     """Collect every ``*/results.json`` below ``run_dir`` into one markdown report.
 
     Raises ``FileNotFoundError`` if ``run_dir`` does not exist and ``ValueError`` if it is one notebook's folder
     (``results.json`` directly inside: pass its parent) or a folder of seed runs (report each ``seed-*``).
     """
-    run_dir = Path(run_dir)
-    if not run_dir.exists():
-        raise FileNotFoundError(f"run folder {run_dir} does not exist: pass a folder written by `slpkit run`")
-    if not run_dir.is_dir():
-        raise ValueError(f"{run_dir} is a file: pass the run folder that holds <notebook>/results.json")
-    if (run_dir / "results.json").exists():
-        raise ValueError(f"{run_dir} is one notebook's output folder: pass its parent {run_dir.parent} "
-                         "(the run folder with one sub-folder per notebook)")
+    run_dir = check_run_folder(run_dir)
     if not any(run_dir.glob("*/results.json")) and any(run_dir.glob("seed-*/*/results.json")):
         raise ValueError(f"{run_dir} holds seed runs: pass one of {sorted(p.name for p in run_dir.glob('seed-*'))} "
                          "or use `slpkit claims` for the summary over seeds")

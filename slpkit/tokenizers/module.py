@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from pathlib import Path
@@ -32,7 +33,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from slpkit.checks import check_bool, check_float, check_int, check_pair
+from slpkit.checks import check_bool, check_float, check_int, check_pair, check_stage_inputs
 from slpkit.config import resolve_device, result_fields, seed_everything
 from slpkit.data.datamodule import feature_stats
 from slpkit.tokenizers.partwise import PartwiseTokenizer, check_partwise_args
@@ -241,31 +242,31 @@ class TokenizerModule(pl.LightningModule):
         self.history = list(checkpoint.get("slpkit_history", []))
 
     # -- poses <-> tokens ---------------------------------------------------------------------
-    @torch.no_grad()
+    @contextlib.contextmanager
+    def _inference(self):
+        # eval mode (no codebook updates, no dropout) without gradients, then the mode the caller had
+        was = self.tokenizer.training
+        self.tokenizer.eval()
+        try:
+            with torch.no_grad():
+                yield self.tokenizer
+        finally:
+            self.tokenizer.train(was)
+
     def tokenize(self, poses) -> dict[str, torch.Tensor]:
         """Raw poses ``(T, D)`` / ``(B, T, D)`` -> ``{stream: LongTensor (..., ceil(T/4))}`` (eval mode)."""
-        was = self.tokenizer.training
-        self.tokenizer.eval()
-        try:
-            return self.tokenizer.encode(poses)
-        finally:
-            self.tokenizer.train(was)
+        with self._inference() as tok:
+            return tok.encode(poses)
 
-    @torch.no_grad()
     def detokenize(self, tokens: Mapping[str, Any]) -> torch.Tensor:
         """``{stream: ids}`` -> raw poses ``(..., 4N, D)``."""
-        was = self.tokenizer.training
-        self.tokenizer.eval()
-        try:
-            return self.tokenizer.decode(tokens)
-        finally:
-            self.tokenizer.train(was)
+        with self._inference() as tok:
+            return tok.decode(tokens)
 
-    @torch.no_grad()
     def reconstruct(self, poses) -> torch.Tensor:
         """``detokenize(tokenize(poses))`` cropped to the input length."""
-        self.tokenizer.eval()
-        return self.tokenizer.reconstruct(poses)
+        with self._inference() as tok:
+            return tok.reconstruct(poses)
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -320,12 +321,7 @@ def train_tokenizer(corpus: Any, cfg: TokenizerConfig | None = None, cache: bool
     always retrains (and overwrites). Returns the module in eval mode, with ``train_seconds``
     (the seconds training took, also when loaded from the cache), ``from_cache`` and ``checkpoint_path`` attributes.
     """
-    cfg = cfg or TokenizerConfig.smoke()
-    if not isinstance(cfg, TokenizerConfig):
-        raise ValueError(f"cfg must be a TokenizerConfig, got {type(cfg).__name__}: use "
-                         "TokenizerConfig.for_mode('smoke', ...)")
-    if not (hasattr(corpus, "sentences") and callable(getattr(corpus, "split", None))):
-        raise ValueError(f"corpus={type(corpus).__name__}: pass a slpkit.data.corpus.Corpus")
+    cfg = check_stage_inputs(corpus, cfg, TokenizerConfig)
 
     def norm(feats, mean, std):
         return [(f - mean) / (np.maximum(std, cfg.std_floor) + 1e-10) for f in feats]

@@ -42,7 +42,7 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
-from slpkit.checks import check_choice, check_finite, check_int, check_lengths, check_texts
+from slpkit.checks import check_choice, check_finite, check_int, check_lengths, check_stage_inputs, check_texts
 from slpkit.config import SCALE_OUT_FIELDS, resolve_device, seed_everything
 from slpkit.data.vocab import TextVocab
 from slpkit.generators.darslp.autoencoder import AEConfig, PoseAutoencoder, as_keypoints, train_autoencoder
@@ -506,11 +506,7 @@ def train_darslp(corpus: Any, cfg: DarslpConfig | None = None, device: str = "au
     :meth:`Darslp.fit_phase2` for other phase-2 variants; :meth:`Darslp.phase1_model` gives its phase-1 weights)
     and ``from_cache`` / ``train_seconds`` attributes.
     """
-    cfg = cfg or DarslpConfig.smoke()
-    if not isinstance(cfg, DarslpConfig):
-        raise ValueError(f"cfg must be a DarslpConfig, got {type(cfg).__name__}: use DarslpConfig.for_mode('smoke', ...)")
-    if not (hasattr(corpus, "sentences") and callable(getattr(corpus, "split", None))):
-        raise ValueError(f"corpus={type(corpus).__name__}: pass a slpkit.data.corpus.Corpus")
+    cfg = check_stage_inputs(corpus, cfg, DarslpConfig)
     dev = str(resolve_device(device))
     train = examples_from_corpus(corpus, "train", frame_step=cfg.frame_step)
     val = examples_from_corpus(corpus, "val", frame_step=cfg.frame_step) if corpus.split("val") else None

@@ -55,7 +55,7 @@ from torch import nn
 from slpkit.body import skeleton as S
 from slpkit.body.fk import default_body_model
 from slpkit.body.layouts import FACE_EXPR, FACE_EYELID
-from slpkit.checks import check_motion
+from slpkit.checks import check_heads, check_int_fields, check_motion
 from slpkit.config import resolve_device, result_fields, seed_everything
 from slpkit.data.synthsign import SynthSignConfig
 from slpkit.data.synthsign.generator import SynthSign
@@ -129,11 +129,8 @@ class ProbeConfig(TrainConfig):
                                  "streams exactly when face is 'smplfx' or 'smplx'")
         if self.languages is not None:
             self.languages = tuple(self.languages)
-        for f in ("train_instances", "test_instances", "d_model", "layers", "n_heads", "ffn"):
-            if int(getattr(self, f)) < 1:
-                raise ValueError(f"ProbeConfig.{f}={getattr(self, f)!r}: use a positive integer")
-        if self.d_model % self.n_heads:
-            raise ValueError(f"ProbeConfig.d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
+        check_int_fields(self, ("train_instances", "test_instances", "d_model", "layers", "n_heads", "ffn"))
+        check_heads(self)
         if not 0.0 <= float(self.label_smoothing) < 1.0 or not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"ProbeConfig.label_smoothing={self.label_smoothing} / dropout={self.dropout}: use [0, 1)")
 

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from slpkit.checks import check_int_fields
 from slpkit.generators.signspark.fast import TaggerConfig
 from slpkit.generators.signspark.features import HAND_FEATURE_DIM, hand_features
 from slpkit.metrics.segmentation import segment_f1
@@ -130,9 +131,7 @@ class BiLSTMConfig(TaggerConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for f in ("hidden", "lstm_layers", "proj"):
-            if int(getattr(self, f)) < 1:
-                raise ValueError(f"BiLSTMConfig.{f}={getattr(self, f)!r}: use a positive integer")
+        check_int_fields(self, ("hidden", "lstm_layers", "proj"))
 
     @classmethod
     def smoke(cls) -> "BiLSTMConfig":

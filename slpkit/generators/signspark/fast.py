@@ -39,13 +39,13 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from slpkit.checks import check_motion
+from slpkit.checks import check_heads, check_int_fields, check_motion
 from slpkit.config import SCALE_OUT_FIELDS, resolve_device, seed_everything
 from slpkit.generators.signspark.bio import bio_to_spans, decode_bio
-from slpkit.generators.signspark.features import FEATURE_DIM, HAND_FEATURE_DIM, hand_features, sentence_features
+from slpkit.generators.signspark.features import (FEATURE_DIM, HAND_FEATURE_DIM, StageConfig, hand_features,
+                                                  sentence_features)
 from slpkit.positional import sinusoidal_encoding
-from slpkit.training import (TrainConfig, cached, fit, make_loader, read_checkpoint, single_process,
-                             warmup_cosine_scheduler)
+from slpkit.training import cached, fit, make_loader, read_checkpoint, single_process, warmup_cosine_scheduler
 
 __all__ = ["FASTConfig", "FAST", "TwoStreamMixer", "ConvStream", "EncoderBlock", "TaggerConfig", "TaggerModule", "Segmenter",
            "train_segmenter", "segmenter_key", "CACHE_VERSION"]
@@ -54,20 +54,17 @@ CACHE_VERSION = 1
 
 
 @dataclasses.dataclass
-class TaggerConfig(TrainConfig):
+class TaggerConfig(StageConfig):
     """Fields every per-frame tagger shares (loss, decoding, batching)."""
 
     class_weights: tuple = (1.0, 1.0, 4.0)  # cross-entropy weights of O, I, B
     min_span: int = 2  # decoded signs have at least this many frames
-    min_std: float = 1e-2  # std floor of the feature normalisation
-    bucket: int = 4
     dropout: float = 0.1
     # TrainConfig fields, overridden
     batch_size: int = 16
     max_steps: int = 2000
     lr: float = 2e-3
     warmup_steps: int = 50
-    weight_decay: float = 0.01
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -76,12 +73,8 @@ class TaggerConfig(TrainConfig):
             raise ValueError(f"{name}.class_weights={self.class_weights!r}: give three positive weights (O, I, B)")
         if int(self.min_span) < 1:
             raise ValueError(f"{name}.min_span={self.min_span!r}: use 1 or more frames")
-        if float(self.min_std) <= 0:
-            raise ValueError(f"{name}.min_std={self.min_std!r}: use a positive floor, e.g. 1e-2")
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"{name}.dropout={self.dropout!r}: use a probability in [0, 1)")
-        if int(self.bucket) < 1:
-            raise ValueError(f"{name}.bucket={self.bucket!r}: use 1 (no bucketing) or more")
 
     def build(self) -> nn.Module:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -102,13 +95,10 @@ class FASTConfig(TaggerConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for f in ("d_model", "conv_kernel", "conv_layers", "n_heads", "ff_dim"):
-            if int(getattr(self, f)) < 1:
-                raise ValueError(f"FASTConfig.{f}={getattr(self, f)!r}: use a positive integer")
+        check_int_fields(self, ("d_model", "conv_kernel", "conv_layers", "n_heads", "ff_dim"))
         if int(self.layers) < 0:
             raise ValueError(f"FASTConfig.layers={self.layers!r}: use 0 or more transformer layers")
-        if self.d_model % self.n_heads:
-            raise ValueError(f"FASTConfig.d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
+        check_heads(self)
         if self.conv_kernel % 2 == 0:
             raise ValueError(f"FASTConfig.conv_kernel={self.conv_kernel}: use an odd kernel size")
 

@@ -27,14 +27,16 @@ that places it (collar, shoulder, elbow, wrist), 114 numbers, with no learned pa
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from slpkit.body import layouts
-from slpkit.checks import check_motion
+from slpkit.checks import check_int, check_motion
 from slpkit.data.formats.signspark import STREAM_DIMS
+from slpkit.training import TrainConfig
 
 __all__ = ["STREAMS", "FEATURE_DIM", "SLICES", "ROT_DIMS", "N_ROTATIONS", "EXPR", "streams_to_features",
            "features_to_streams", "v133_to_features", "features_to_v133", "sentence_features", "hand_features",
@@ -106,3 +108,22 @@ def hand_features(x: np.ndarray | torch.Tensor) -> tuple:
         fingers = x[..., SLICES[hand]]
         out.append(torch.cat([arm, fingers], -1) if isinstance(x, torch.Tensor) else np.concatenate([arm, fingers], -1))
     return tuple(out)
+
+
+@dataclasses.dataclass
+class StageConfig(TrainConfig):
+    """The training fields of SignSparK's two learned stages, the FAST tagger and the CFM generator: both read these
+    features normalised with train statistics, ``(x - mean) / max(std, min_std)`` (the floor keeps channels that
+    hardly move from blowing up), in length-bucketed batches (pools of ``bucket x batch_size`` sorted by length),
+    under AdamW with weight decay 0.01."""
+
+    min_std: float = 1e-2
+    bucket: int = 4
+    weight_decay: float = 0.01
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        name = type(self).__name__
+        if isinstance(self.min_std, bool) or not float(self.min_std) > 0:
+            raise ValueError(f"{name}.min_std={self.min_std!r}: use a positive floor, e.g. 1e-2")
+        check_int(self.bucket, f"{name}.bucket", min=1, hint="1 = no bucketing")

@@ -48,6 +48,7 @@ import math
 import torch
 from torch import nn
 
+from slpkit.checks import check_heads, check_int_fields
 from slpkit.positional import sinusoidal_encoding
 
 __all__ = ["FlowNetConfig", "TextEncoder", "Block", "FlowNet", "LengthPredictor", "time_embedding", "keyframe_track",
@@ -114,13 +115,11 @@ class FlowNetConfig:
         name = type(self).__name__  # also checks the fields of CFMConfig, which inherits them
         if self.keyframe_input not in KEYFRAME_INPUTS:
             raise ValueError(f"{name}.keyframe_input={self.keyframe_input!r}: use one of {KEYFRAME_INPUTS}")
-        for f in ("dim", "d_model", "n_heads", "layers", "ff_dim", "conv_kernel", "max_frames", "max_text_len"):
-            if int(getattr(self, f)) < 1:
-                raise ValueError(f"{name}.{f}={getattr(self, f)!r}: use a positive integer")
+        check_int_fields(self, ("dim", "d_model", "n_heads", "layers", "ff_dim", "conv_kernel", "max_frames",
+                                "max_text_len"))
         if int(self.text_layers) < 0:
             raise ValueError(f"{name}.text_layers={self.text_layers!r}: use 0 or more layers")
-        if self.d_model % self.n_heads:
-            raise ValueError(f"{name}.d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
+        check_heads(self)
         if self.conv_kernel % 2 == 0:
             raise ValueError(f"{name}.conv_kernel={self.conv_kernel}: use an odd kernel (same-length output)")
         if not 0.0 <= float(self.dropout) < 1.0:

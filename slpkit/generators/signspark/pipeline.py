@@ -34,17 +34,17 @@ from typing import Any, Sequence
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import StackDataset
 
-from slpkit.checks import check_motion
+from slpkit.checks import check_int_fields, check_motion
 from slpkit.config import SCALE_OUT_FIELDS, resolve_device, seed_everything
+from slpkit.data.datamodule import pad_motion
 from slpkit.generators.signspark import text as textvocab
-from slpkit.generators.signspark.features import FEATURE_DIM, features_to_v133, sentence_features
+from slpkit.generators.signspark.features import FEATURE_DIM, StageConfig, features_to_v133, sentence_features
 from slpkit.generators.signspark.flow import SOLVERS, LossWeights, cfm_loss, guided_field, impose_keyframes, sample_time, solve
 from slpkit.generators.signspark.keyframes import check_keyframes, sentence_keyframes
 from slpkit.generators.signspark.model import FlowNet, FlowNetConfig, LengthPredictor
-from slpkit.training import (TrainConfig, cached, fit, make_loader, read_checkpoint, single_process,
-                             warmup_cosine_scheduler)
+from slpkit.training import cached, fit, make_loader, read_checkpoint, single_process, warmup_cosine_scheduler
 
 __all__ = ["CFMConfig", "CFMModule", "train_cfm", "cfm_key", "CACHE_VERSION", "kf2p", "gf_t2p", "sr_t2p", "to_v133",
            "check_request", "dtw_jpe_scores"]
@@ -54,7 +54,7 @@ CACHE_VERSION = 2
 
 # ------------------------------------------------------------------------------------------------ config
 @dataclasses.dataclass
-class CFMConfig(TrainConfig, FlowNetConfig):
+class CFMConfig(StageConfig, FlowNetConfig):
     """SignSparK's flow model. Loss weights, time range, CFG dropout and solver follow SignSparK's public code;
     network sizes are slpkit's (the paper gives none). ``smoke()``: d 64, 3 layers, a few hundred steps on a CPU;
     ``full()``: d 256, 6 layers. The network's fields (``d_model``, ``layers``, ``keyframe_input``, ...) are
@@ -68,17 +68,14 @@ class CFMConfig(TrainConfig, FlowNetConfig):
     p_drop_text: float = 0.1  # CFG condition dropout, independent for text and keyframes
     p_drop_keyframes: float = 0.1
     length_weight: float = 1.0  # weight of the length predictor's loss (separate parameters)
-    min_std: float = 1e-2  # std floor of the feature normalisation
     solver: str = "euler"
     steps: int = 50
     guidance_scale: float = 1.0
-    bucket: int = 4
     # TrainConfig fields, overridden
     batch_size: int = 32
     max_steps: int = 20000
     lr: float = 3e-4
     warmup_steps: int = 500
-    weight_decay: float = 0.01
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -91,9 +88,7 @@ class CFMConfig(TrainConfig, FlowNetConfig):
         if int(self.dim) != FEATURE_DIM:
             raise bad("dim", f"SignSparK's frame features have {FEATURE_DIM} channels (slpkit.generators.signspark."
                              "features): leave dim at its default")
-        for f in ("steps", "bucket"):
-            if int(getattr(self, f)) < 1:
-                raise bad(f, "use a positive integer")
+        check_int_fields(self, ("steps",))
         for f in ("p_drop_text", "p_drop_keyframes"):
             if not 0.0 <= float(getattr(self, f)) < 1.0:
                 raise bad(f, "use a probability in [0, 1)")
@@ -102,8 +97,6 @@ class CFMConfig(TrainConfig, FlowNetConfig):
         for f in ("w_flow", "w_recon", "w_velocity", "w_acceleration", "length_weight"):
             if float(getattr(self, f)) < 0:
                 raise bad(f, "use a non-negative loss weight")
-        if float(self.min_std) <= 0:
-            raise bad("min_std", "use a positive floor, e.g. 1e-2")
         if self.solver not in SOLVERS:
             raise bad("solver", f"use one of {SOLVERS}")
         if not float(self.guidance_scale) >= 0:
@@ -128,28 +121,6 @@ class CFMConfig(TrainConfig, FlowNetConfig):
 
 
 # ------------------------------------------------------------------------------------------------ data
-class _Sequences(Dataset):
-    """``(features (T, 296), text, language, keyframe indices)`` items."""
-
-    def __init__(self, feats, texts, languages, keyframes):
-        self.feats, self.texts, self.languages, self.keyframes = feats, texts, languages, keyframes
-
-    def __len__(self) -> int:
-        return len(self.feats)
-
-    def __getitem__(self, i):
-        return self.feats[i], self.texts[i], self.languages[i], self.keyframes[i]
-
-
-def _pad(seqs: Sequence[torch.Tensor], T: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    lengths = torch.tensor([len(s) for s in seqs])
-    T = int(lengths.max()) if T is None else int(T)
-    out = torch.zeros(len(seqs), T, seqs[0].shape[-1])
-    for j, s in enumerate(seqs):
-        out[j, : len(s)] = s
-    return out, torch.arange(T)[None] < lengths[:, None]
-
-
 # ------------------------------------------------------------------------------------------------ module
 class CFMModule(pl.LightningModule):
     """SignSparK's CFM (training step, sampling for GF-T2P / SR-T2P / KF2P); frames in raw rot6D features."""
@@ -177,7 +148,7 @@ class CFMModule(pl.LightningModule):
 
     def collate(self, items) -> dict[str, Any]:
         feats, texts, langs, kfs = zip(*items)
-        x, mask = _pad([torch.as_tensor(f, dtype=torch.float32) for f in feats])
+        x, mask = pad_motion(feats)
         kf = torch.zeros_like(mask)
         for j, k in enumerate(kfs):
             kf[j, torch.as_tensor(np.asarray(k, np.int64))] = True
@@ -410,14 +381,14 @@ def train_cfm(corpus: Any, cfg: CFMConfig | None = None, device: str = "auto", p
                                                                               [s.language for s in train])),
                            allf.mean(0), allf.std(0))
         module.length.log_mean.fill_(float(np.mean([np.log(len(f)) for f in feats])))
-        ds = _Sequences(feats, [s.text for s in train], [s.language for s in train],
+        ds = StackDataset(feats, [s.text for s in train], [s.language for s in train],
                         [sentence_keyframes(s) for s in train])
         loader = make_loader(ds, [len(f) for f in feats], cfg.batch_size, bucket=cfg.bucket, seed=cfg.seed,
                              collate_fn=module.collate)
         val = None
         if validate and corpus.split("val"):
             vs = corpus.split("val")
-            val = make_loader(_Sequences(feats_of(vs), [s.text for s in vs], [s.language for s in vs],
+            val = make_loader(StackDataset(feats_of(vs), [s.text for s in vs], [s.language for s in vs],
                                          [sentence_keyframes(s) for s in vs]), [s.num_frames for s in vs],
                               cfg.batch_size, shuffle=False, collate_fn=module.collate)
         t0 = time.perf_counter()

@@ -29,8 +29,8 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
-from slpkit.checks import (check_bool, check_choice, check_int, check_kwargs, check_list, check_pair,
-                           check_texts)
+from slpkit.checks import (check_bool, check_choice, check_heads, check_int, check_int_fields, check_kwargs,
+                           check_list, check_pair, check_stage_inputs, check_texts)
 from slpkit.config import resolve_device, result_fields, seed_everything
 from slpkit.eval.motion import length_stats, mean_pose_baseline, pose_scores
 from slpkit.generators.soke import decoding as D
@@ -91,8 +91,8 @@ class SokeConfig(TrainConfig):
             raise ValueError(f"SokeConfig.strategy={self.strategy!r} is Lightning's training strategy ('auto', 'ddp', "
                              f"...); the decoding strategy is decoding={self.strategy!r}")
         super().__post_init__()
-        for f in ("d_model", "layers", "heads", "ffn", "max_decode_steps", "prompt_steps", "bucket", "max_keywords"):
-            check_int(getattr(self, f), f"SokeConfig.{f}")
+        check_int_fields(self, ("d_model", "layers", "heads", "ffn", "max_decode_steps", "prompt_steps"))
+        check_int_fields(self, ("bucket", "max_keywords"), min=0)
         check_strategy(self.decoding)
         D.check_stop(self.stop)
         if isinstance(self.betas, list):
@@ -105,13 +105,7 @@ class SokeConfig(TrainConfig):
                 raise ValueError("SokeConfig.languages=(): pass None (all languages) or at least one language")
         if not 0.0 <= float(self.lam) <= 0.5:
             raise ValueError(f"SokeConfig.lam={self.lam}: λ of SOKE Eq. 4 lies in [0, 0.5] (paper 1/3, code 0.4)")
-        for f in ("d_model", "layers", "heads", "ffn", "max_decode_steps", "prompt_steps"):
-            if int(getattr(self, f)) < 1:
-                raise ValueError(f"SokeConfig.{f}={getattr(self, f)!r}: use a positive integer")
-        if self.d_model % self.heads:
-            raise ValueError(f"SokeConfig.d_model={self.d_model} is not divisible by heads={self.heads}")
-        if int(self.bucket) < 0 or int(self.max_keywords) < 0:
-            raise ValueError(f"SokeConfig.bucket={self.bucket} / max_keywords={self.max_keywords}: use >= 0")
+        check_heads(self, heads="heads")
         if not 0.0 <= float(self.dropout) < 1.0 or not 0.0 <= float(self.input_dropout) < 1.0:
             raise ValueError(f"SokeConfig.dropout={self.dropout} / input_dropout={self.input_dropout}: use [0, 1)")
         check_bool(self.retrieval, "SokeConfig.retrieval")
@@ -374,11 +368,7 @@ def train_generator(corpus, tokenizer, cfg: SokeConfig | None = None, device: st
     ``.train_seconds``, ``.from_cache``). With ``cfg.retrieval`` the sign dictionary is built from the corpus
     (its dictionary + spoken lexicons) unless one is passed. Generators over a pretrained mBART folder are not cached.
     """
-    cfg = cfg or SokeConfig.smoke()
-    if not isinstance(cfg, SokeConfig):
-        raise ValueError(f"cfg must be a SokeConfig, got {type(cfg).__name__}: use SokeConfig.for_mode('smoke', ...)")
-    if not (hasattr(corpus, "sentences") and callable(getattr(corpus, "split", None))):
-        raise ValueError(f"corpus={type(corpus).__name__}: pass a slpkit.data.corpus.Corpus")
+    cfg = check_stage_inputs(corpus, cfg, SokeConfig)
     as_partwise(tokenizer)
     if cfg.pretrained and not Path(cfg.pretrained).is_dir():
         raise FileNotFoundError(f"SokeConfig.pretrained={cfg.pretrained!r}: no such folder (download the MBart "

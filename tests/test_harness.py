@@ -147,8 +147,10 @@ def _orderings_run(root, seed, diff, notebook="04_x"):
     o = {"claim": "A beats B", "source": "Paper T1", "metric": "DTW", "better": "lower", "a": "A", "b": "B",
          "a_value": 1.0, "b_value": 1.0 + diff, "diff": diff, "lo": diff - 0.1, "hi": diff + 0.1,
          "verdict": "holds" if diff > 0.1 else "reversed" if diff < -0.1 else "within noise", "n": 50, "resamples": 1000}
+    # the same claim on a second metric is a second ordering, not a second draw of the first
+    o2 = dict(o, metric="BLEU-4", better="higher", diff=1.0, lo=0.5, hi=1.5, verdict="holds")
     write_results(root / f"seed-{seed}" / notebook, {"notebook": notebook, "mode": "smoke", "seed": seed, "tables": [],
-                                                     "orderings": [o]})
+                                                     "orderings": [o, o2]})
 
 
 def test_claims_aggregate_seeds_and_name_missing_runs(tmp_path, capsys):
@@ -157,7 +159,8 @@ def test_claims_aggregate_seeds_and_name_missing_runs(tmp_path, capsys):
 
     for seed, diff in [(0, 0.5), (1, 0.4), (2, 0.0)]:
         _orderings_run(tmp_path, seed, diff)
-    (row,) = claims_rows(collect_claims([tmp_path]))
+    bleu, row = claims_rows(collect_claims([tmp_path]))
+    assert bleu[3] == "BLEU-4" and bleu[4] == 3 and bleu[11] == "holds"
     assert row[:5] == ["04_x", "A beats B", "Paper T1", "DTW", 3]
     assert row[5] == pytest.approx(0.3) and row[8:11] == [2, 0, 1] and row[11].startswith("mixed (holds 2/3")
     assert main(["claims", str(tmp_path)]) == 0

@@ -61,20 +61,22 @@ def missing_notebooks(runs: Sequence[Path], expected: Sequence[str]) -> dict[str
     return out
 
 
-def collect_claims(runs: Sequence[str | Path]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """``{(notebook, claim): [ordering dict per run (seed)]}`` from every ``results.json`` of ``runs``."""
-    claims: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+def collect_claims(runs: Sequence[str | Path]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """``{(notebook, claim, metric): [ordering dict per run (seed)]}`` from every ``results.json`` of ``runs``
+    (one claim judged on two metrics, e.g. DARSLP's BLEU-4 and DTW-MJE, is two orderings)."""
+    claims: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for run in run_folders(runs):
         for res in _results(run):
             for o in res.get("orderings", []) or []:
                 if isinstance(o, dict) and "verdict" in o:
-                    claims[(res.get("notebook", run.name), o["claim"])].append(dict(o, seed=res.get("seed")))
+                    key = (res.get("notebook", run.name), o["claim"], str(o.get("metric", "")))
+                    claims[key].append(dict(o, seed=res.get("seed")))
     return dict(claims)
 
 
-def claims_rows(claims: dict[tuple[str, str], list[dict[str, Any]]]) -> list[list[Any]]:
+def claims_rows(claims: dict[tuple[str, str, str], list[dict[str, Any]]]) -> list[list[Any]]:
     rows = []
-    for (nb, claim), runs in sorted(claims.items()):
+    for (nb, claim, _), runs in sorted(claims.items()):
         d = np.array([r["diff"] for r in runs], float)
         counts = {v: sum(r["verdict"] == v for r in runs) for v in ("holds", "reversed", "within noise")}
         verdict = max(counts, key=lambda v: (counts[v], v == "within noise"))

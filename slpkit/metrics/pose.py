@@ -39,7 +39,7 @@ import torch
 
 from slpkit.checks import check_finite, check_nonempty
 from slpkit.metrics.dtw import dtw_batch, dtw_from_costs
-from slpkit.metrics.procrustes import _svd_rotation, procrustes_align
+from slpkit.metrics.procrustes import svd_rotation, procrustes_align
 
 __all__ = ["mpjpe", "pa_mpjpe", "dtw_jpe", "dtw_pa_jpe", "pa_cost_matrix", "part_scores", "PARTS"]
 
@@ -275,7 +275,7 @@ def pa_cost_matrix(pred, ref, subset=None) -> np.ndarray:
     i, k = np.nonzero(np.isnan(out))
     if len(i):  # det H <= 0 or near-singular: U S V^T = svd(H), R = V diag(1, 1, sign det(V U^T)) U^T
         H = np.swapaxes(X[i], 1, 2) @ Y[k]
-        R = _svd_rotation(H)
+        R = svd_rotation(H)
         s = np.einsum("nab,nba->n", R, H) / np.maximum(varX[i], 1e-12)
         A = s[:, None, None] * X[i][:, idx] @ np.swapaxes(R, 1, 2)
         out[i, k] = np.linalg.norm(A - Y[k][:, idx], axis=-1).mean(1)

@@ -30,7 +30,7 @@ import torch
 
 from slpkit.checks import check_finite
 
-__all__ = ["similarity_transform", "procrustes_align"]
+__all__ = ["similarity_transform", "procrustes_align", "rotation_from_covariance", "svd_rotation"]
 
 
 def _check_pair(pred, ref) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +59,9 @@ def _det3(a: np.ndarray) -> np.ndarray:
             + a[:, 0, 2] * (a[:, 1, 0] * a[:, 2, 1] - a[:, 1, 1] * a[:, 2, 0]))
 
 
-def _svd_rotation(H: np.ndarray) -> np.ndarray:
+def svd_rotation(H: np.ndarray) -> np.ndarray:
+    """``R = V diag(1, 1, d) U^T`` with ``U S V^T = svd(H)``, ``d = sign det(V U^T)`` for ``H (..., 3, 3)``: the
+    reference path for reflections and degenerate sets (:func:`rotation_from_covariance`, DTW-PA-JPE)."""
     U, S, Vt = np.linalg.svd(H)
     V, Ut = np.swapaxes(Vt, -1, -2), np.swapaxes(U, -1, -2)
     d = np.sign(np.linalg.det(V @ Ut))
@@ -110,7 +112,7 @@ def rotation_from_covariance(H: np.ndarray, iters: int = 40, tol: float = 1e-12)
         idx, X = idx[~conv], Xn[~conv]  # keep iterating on the ones still moving
     rest = ~done  # det <= 0 (reflection to fix), near-singular, or not converged: the SVD decides
     if rest.any():
-        R[rest] = _svd_rotation(Hf[rest])
+        R[rest] = svd_rotation(Hf[rest])
     trace = np.einsum("nab,nba->n", R, Hf)
     return R.reshape(shape), trace.reshape(shape[:-2])
 
